@@ -1,0 +1,230 @@
+//! Timeplus Proton's REST API under `/proton/...` and `/timeplusd/...`
+//! (reference proton-api.md §1–2): ping and stream ingest.
+//!
+//! Replies are `{"request_id":"..."}` and errors `{"code":N,"error_msg":"...","request_id":"..."}`
+//! with Proton's codes. Differences (README compatibility table): an unknown column is a 400
+//! (Proton: 500, which retrying connectors retry forever); the stream is looked up before the
+//! body is read, so a missing stream answers 404 even when the body is also malformed.
+
+use crate::app::App;
+use crate::ingest::{
+    ConvertOptions, IngestErrorKind, IngestPlan, Rules, Shape, ShapeError, ingest_json,
+};
+use crate::server::http::BodyErrorKind;
+use crate::server::{Request, Response};
+use crate::store::{Durability, StoreError};
+use crate::timefmt;
+
+fn request_id(request: &Request) -> String {
+    [
+        "x-timeplus-request-id",
+        "x-timeplus-query-id",
+        "x-proton-request-id",
+        "x-proton-query-id",
+    ]
+    .iter()
+    .find_map(|h| request.header(h).filter(|v| !v.is_empty()))
+    .map_or_else(super::uuid_v4, str::to_owned)
+}
+
+fn json_reply(status: u16, body: Vec<u8>, id: &str) -> Response {
+    Response::new(status, "application/json; charset=UTF-8", body)
+        .with_header("x-timeplus-query-id", id)
+}
+
+/// `{"code":..,"error_msg":..,"request_id":..}`; Proton escapes `/` as `\/` (Poco).
+pub fn error(status: u16, code: u32, message: &str, id: &str) -> Response {
+    let mut body = format!("{{\"code\":{code},\"error_msg\":").into_bytes();
+    let mut msg = Vec::new();
+    crate::output::json_string(message, false, &mut msg);
+    body.extend(msg.iter().flat_map(|&b| {
+        if b == b'/' {
+            vec![b'\\', b'/']
+        } else {
+            vec![b]
+        }
+    }));
+    body.extend_from_slice(b",\"request_id\":");
+    crate::output::json_string(id, false, &mut body);
+    body.push(b'}');
+    json_reply(status, body, id)
+}
+
+pub async fn route(app: &App, request: &mut Request) -> Response {
+    let id = request_id(request);
+    let path = request.path.clone();
+    let rest = path
+        .strip_prefix("/proton/")
+        .or_else(|| path.strip_prefix("/timeplusd/"))
+        .unwrap_or_default();
+    match (request.method.as_str(), rest) {
+        ("GET", "ping") => json_reply(200, b"{\"status\":\"UP\"}".to_vec(), &id),
+        ("POST", r) if r.starts_with("v1/ingest/streams/") => {
+            let stream = r.trim_start_matches("v1/ingest/streams/").to_owned();
+            ingest(app, request, &stream, &id).await
+        }
+        _ => {
+            let mut r = error(404, 78, "Unknown URI", &id);
+            if let crate::server::ResponseBody::Bytes(b) = &mut r.body {
+                b.push(b'\n');
+            }
+            r
+        }
+    }
+}
+
+async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Response {
+    // Proton's route admits only `?mode=<word>` (reference §1.1).
+    let mode = match request.query.as_str() {
+        "" => None,
+        q => match q.strip_prefix("mode=") {
+            Some(m)
+                if !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                Some(m.to_owned())
+            }
+            _ => return error(404, 78, "Unknown URI", id),
+        },
+    };
+    // Absent: sync, as Proton's newer line defaults to; async acknowledges once applied.
+    let durability = match mode.as_deref() {
+        None | Some("sync") | Some("ordered") => Durability::Synced,
+        Some("async") | Some("fire_and_forget") => Durability::Applied,
+        Some(other) => return error(400, 408, &format!("No support ingest mode: {other}"), id),
+    };
+    if let Some(encoding) = request.header("content-encoding") {
+        let e = encoding.trim().to_ascii_lowercase();
+        if !(e.is_empty() || e == "none" || e == "identity") {
+            return error(
+                501,
+                48,
+                &format!(
+                    "Unknown compression method {encoding}. This tidegate build reads only uncompressed ingest bodies"
+                ),
+                id,
+            );
+        }
+    }
+    let Some(table) = app.catalog.get(stream) else {
+        return error(
+            404,
+            60,
+            &format!(
+                "Code: 60. DB::Exception: Stream default.{stream} doesn't exist. (UNKNOWN_STREAM)"
+            ),
+            id,
+        );
+    };
+    let plan = IngestPlan {
+        table,
+        shape: Shape::Proton,
+        durability,
+        convert: ConvertOptions {
+            rules: Rules::Proton,
+            epoch_unit: None,
+            text_is_epoch: false,
+            now_ns: timefmt::now_ns(),
+        },
+    };
+    match ingest_json(&app.store, &mut request.body, plan).await {
+        Ok(_) => {
+            let mut body = b"{\"request_id\":".to_vec();
+            crate::output::json_string(id, false, &mut body);
+            body.push(b'}');
+            json_reply(200, body, id)
+        }
+        Err(e) => {
+            let stored = if e.rows_stored > 0 {
+                format!("; {} rows were stored before it", e.rows_stored)
+            } else {
+                String::new()
+            };
+            let (status, code, message) = match &e.kind {
+                IngestErrorKind::Shape(ShapeError::ColumnsMissing) => (
+                    400,
+                    117,
+                    "Invalid Request, 'columns' field is missing".to_owned(),
+                ),
+                IngestErrorKind::Shape(ShapeError::ColumnsInvalid) => (
+                    400,
+                    117,
+                    "Invalid Request, 'columns' field is invalid".to_owned(),
+                ),
+                IngestErrorKind::Shape(ShapeError::ColumnsEmpty) => {
+                    (400, 117, "Invalid Request: 'columns' is empty".to_owned())
+                }
+                IngestErrorKind::Shape(ShapeError::DataMissing) => {
+                    (400, 117, "Invalid Request, missing 'data' field".to_owned())
+                }
+                IngestErrorKind::Shape(ShapeError::Json(j)) => (400, 117, format!("JSON: {j}")),
+                IngestErrorKind::Shape(ShapeError::Shape { message, at }) => (
+                    400,
+                    117,
+                    format!(
+                        "Invalid Request: {message} (line {}, byte {})",
+                        at.line, at.byte
+                    ),
+                ),
+                IngestErrorKind::UnknownColumn(c) => (
+                    400,
+                    16,
+                    format!("No such column {c} in stream default.{stream}"),
+                ),
+                IngestErrorKind::DuplicateColumn(c) => {
+                    (400, 15, format!("Column {c} specified more than once"))
+                }
+                IngestErrorKind::RowWidth { got, expected } => (
+                    400,
+                    27,
+                    format!(
+                        "Code: 27. DB::ParsingException: Cannot parse input: row has {got} values, but 'columns' lists {expected}: (at row {})",
+                        e.row
+                    ),
+                ),
+                IngestErrorKind::Convert {
+                    column,
+                    detail,
+                    found,
+                    ..
+                } => {
+                    let code = if *found == crate::ingest::convert::Scalar::String {
+                        27
+                    } else {
+                        117
+                    };
+                    (
+                        400,
+                        code,
+                        format!(
+                            "Code: {code}. Cannot parse input: column {column}: {detail}: (at row {})",
+                            e.row
+                        ),
+                    )
+                }
+                IngestErrorKind::Batch(b) => (400, 117, format!("{b} (at row {})", e.row)),
+                IngestErrorKind::Body(b) => match b.kind {
+                    BodyErrorKind::TooLarge { .. } => (413, 229, b.to_string()),
+                    _ => (400, 117, b.to_string()),
+                },
+                IngestErrorKind::Store(StoreError::Poisoned | StoreError::Closed) => {
+                    (503, 76, e.kind_text_proton())
+                }
+                IngestErrorKind::Store(s) => (500, 1000, s.to_string()),
+            };
+            let mut response = error(status, code, &format!("{message}{stored}"), id);
+            if matches!(e.kind, IngestErrorKind::Body(_)) {
+                response.close = true;
+            }
+            response
+        }
+    }
+}
+
+impl crate::ingest::IngestError {
+    fn kind_text_proton(&self) -> String {
+        match &self.kind {
+            IngestErrorKind::Store(s) => s.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Command line and environment: what `tidegate serve` runs with.
+//!
+//! Precedence: flags, then environment (`TIDEGATE_*`), then the embedded defaults, so a
+//! bare `tidegate` serves on Machbase's and Proton's ports with data in `./tidegate-data`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::limits::{BODY_BYTES_MAX_DEFAULT, SYNC_INTERVAL_MS_DEFAULT};
+
+pub const DEFAULT_DATA_DIR: &str = "./tidegate-data";
+/// Machbase Neo's HTTP port and Proton's REST port.
+pub const DEFAULT_LISTEN: &[&str] = &["127.0.0.1:5654", "127.0.0.1:3218"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: Vec<SocketAddr>,
+    pub sync_interval: Duration,
+    pub body_bytes_max: u64,
+    pub threads: usize,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Serve(Config),
+    Help,
+    Version,
+}
+
+pub const HELP: &str = "\
+tidegate: a time-series store for IoT gateways, speaking Machbase Neo and Timeplus Proton HTTP.
+
+Usage:
+  tidegate [serve] [OPTIONS]
+
+Options:
+  --data-dir DIR          where data is stored (env TIDEGATE_DATA_DIR; default ./tidegate-data)
+  --listen ADDR           address to serve on, repeatable; every listener serves every route
+                          (env TIDEGATE_LISTEN, comma-separated;
+                          default 127.0.0.1:5654 and 127.0.0.1:3218)
+  --sync-interval DUR     how often rows written with method=append / mode=async are fsynced,
+                          e.g. 1000ms or 1s (env TIDEGATE_SYNC_INTERVAL; default 1000ms)
+  --body-bytes-max BYTES  largest request body accepted (env TIDEGATE_BODY_BYTES_MAX;
+                          default 68719476736)
+  --threads N             executor threads (env TIDEGATE_THREADS; default: the CPU count, at most 4)
+  -h, --help              print this help
+  -V, --version           print the version
+
+Signals: SIGTERM or SIGINT stops accepting, finishes in-flight requests, persists, exits 0.
+";
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (digits, scale_ms) = if let Some(d) = t.strip_suffix("ms") {
+        (d, 1)
+    } else if let Some(d) = t.strip_suffix('s') {
+        (d, 1000)
+    } else {
+        (t, 1)
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid duration `{text}` (use e.g. 1000ms or 1s)"))?;
+    let ms = n
+        .checked_mul(scale_ms)
+        .filter(|&ms| ms > 0)
+        .ok_or_else(|| format!("invalid duration `{text}`: must be between 1ms and 2^64 ms"))?;
+    Ok(Duration::from_millis(ms))
+}
+
+fn parse_listen(list: &str) -> Result<Vec<SocketAddr>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse()
+                .map_err(|_| format!("invalid listen address `{a}` (use e.g. 127.0.0.1:5654)"))
+        })
+        .collect()
+}
+
+/// Parses `args` (without the program name) with `env` looking up environment variables.
+pub fn parse(
+    args: impl IntoIterator<Item = String>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Command, String> {
+    let mut data_dir = env("TIDEGATE_DATA_DIR").map(PathBuf::from);
+    let mut listen_env = env("TIDEGATE_LISTEN")
+        .map(|v| parse_listen(&v))
+        .transpose()?;
+    let mut listen_flags: Vec<SocketAddr> = Vec::new();
+    let mut sync_interval = env("TIDEGATE_SYNC_INTERVAL")
+        .map(|v| parse_duration(&v))
+        .transpose()?;
+    let mut body_bytes_max = env("TIDEGATE_BODY_BYTES_MAX")
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("invalid TIDEGATE_BODY_BYTES_MAX `{v}`"))
+        })
+        .transpose()?;
+    let mut threads = env("TIDEGATE_THREADS")
+        .map(|v| {
+            v.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("invalid TIDEGATE_THREADS `{v}`"))
+        })
+        .transpose()?;
+
+    let mut args = args.into_iter().peekable();
+    if args.peek().map(String::as_str) == Some("serve") {
+        args.next();
+    }
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" | "help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--data-dir" => data_dir = Some(PathBuf::from(value()?)),
+            "--listen" => listen_flags.extend(parse_listen(&value()?)?),
+            "--sync-interval" => sync_interval = Some(parse_duration(&value()?)?),
+            "--body-bytes-max" => {
+                let v = value()?;
+                body_bytes_max = Some(
+                    v.parse()
+                        .map_err(|_| format!("invalid --body-bytes-max `{v}`"))?,
+                )
+            }
+            "--threads" => {
+                let v = value()?;
+                threads = Some(v.parse().map_err(|_| format!("invalid --threads `{v}`"))?)
+            }
+            other => return Err(format!("unknown argument `{other}`; see tidegate --help")),
+        }
+    }
+    if !listen_flags.is_empty() {
+        listen_env = Some(listen_flags);
+    }
+    let listen = match listen_env {
+        Some(l) if !l.is_empty() => l,
+        Some(_) => return Err("no listen address given".into()),
+        None => DEFAULT_LISTEN
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect(),
+    };
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().min(4)))
+        .clamp(1, 64);
+    Ok(Command::Serve(Config {
+        data_dir: data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        listen,
+        sync_interval: sync_interval.unwrap_or(Duration::from_millis(SYNC_INTERVAL_MS_DEFAULT)),
+        body_bytes_max: body_bytes_max.unwrap_or(BODY_BYTES_MAX_DEFAULT),
+        threads,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn serve(c: Command) -> Config {
+        match c {
+            Command::Serve(c) => c,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_without_arguments() {
+        let c = serve(parse(args(&[]), |_| None).unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./tidegate-data"));
+        assert_eq!(
+            c.listen,
+            vec![
+                "127.0.0.1:5654".parse().unwrap(),
+                "127.0.0.1:3218".parse().unwrap()
+            ]
+        );
+        assert_eq!(c.sync_interval, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn flags_beat_environment() {
+        let env = |k: &str| match k {
+            "TIDEGATE_DATA_DIR" => Some("/env".to_string()),
+            "TIDEGATE_LISTEN" => Some("127.0.0.1:1, 127.0.0.1:2".to_string()),
+            _ => None,
+        };
+        let c = serve(parse(args(&[]), env).unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("/env"));
+        assert_eq!(c.listen.len(), 2);
+        let c = serve(
+            parse(
+                args(&[
+                    "serve",
+                    "--data-dir",
+                    "/flag",
+                    "--listen=127.0.0.1:9",
+                    "--sync-interval",
+                    "2s",
+                ]),
+                env,
+            )
+            .unwrap(),
+        );
+        assert_eq!(c.data_dir, PathBuf::from("/flag"));
+        assert_eq!(c.listen, vec!["127.0.0.1:9".parse().unwrap()]);
+        assert_eq!(c.sync_interval, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        assert_eq!(
+            parse(args(&["--bogus"]), |_| None).unwrap_err(),
+            "unknown argument `--bogus`; see tidegate --help"
+        );
+        assert_eq!(
+            parse(args(&["--listen"]), |_| None).unwrap_err(),
+            "--listen needs a value"
+        );
+        assert_eq!(
+            parse(args(&["--listen", "nowhere"]), |_| None).unwrap_err(),
+            "invalid listen address `nowhere` (use e.g. 127.0.0.1:5654)"
+        );
+        assert_eq!(parse(args(&["-h"]), |_| None).unwrap(), Command::Help);
+    }
+}

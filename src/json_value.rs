@@ -1,0 +1,112 @@
+//! A small JSON document tree for control bodies (query requests), built on the streaming
+//! tokenizer. Only for bodies already capped at `CONTROL_BODY_BYTES_MAX`; ingest bodies never
+//! become trees.
+
+use crate::ingest::json::{JsonError, Step, Token, Tokenizer};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonValue {
+    Null,
+    Bool(bool),
+    /// The number's literal text, so integers stay exact.
+    Number(String),
+    String(String),
+    Array(Vec<JsonValue>),
+    Object(Vec<(String, JsonValue)>),
+}
+
+impl JsonValue {
+    /// The member `key` of an object, matched ignoring ASCII case (as Go's decoder does).
+    pub fn get(&self, key: &str) -> Option<&JsonValue> {
+        match self {
+            JsonValue::Object(members) => members
+                .iter()
+                .find(|(k, _)| k == key)
+                .or_else(|| members.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            JsonValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+enum Frame {
+    Array(Vec<JsonValue>),
+    Object(Vec<(String, JsonValue)>, Option<String>),
+}
+
+pub fn parse(bytes: &[u8]) -> Result<JsonValue, JsonError> {
+    let mut tok = Tokenizer::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root = None;
+    let mut input = bytes;
+    loop {
+        let (step, used) = tok.next(input)?;
+        input = input.get(used..).unwrap_or_default();
+        let token = match step {
+            Step::End => return Ok(root.unwrap_or(JsonValue::Null)),
+            Step::NeedInput => continue,
+            Step::Token(t) => t,
+        };
+        let value = match token {
+            Token::ObjectStart => {
+                stack.push(Frame::Object(Vec::new(), None));
+                continue;
+            }
+            Token::ArrayStart => {
+                stack.push(Frame::Array(Vec::new()));
+                continue;
+            }
+            Token::Key => {
+                if let Some(Frame::Object(_, key)) = stack.last_mut() {
+                    *key = Some(tok.text_str().to_owned());
+                }
+                continue;
+            }
+            Token::ObjectEnd | Token::ArrayEnd => match stack.pop() {
+                Some(Frame::Object(members, _)) => JsonValue::Object(members),
+                Some(Frame::Array(items)) => JsonValue::Array(items),
+                None => JsonValue::Null,
+            },
+            Token::String => JsonValue::String(tok.text_str().to_owned()),
+            Token::Number => JsonValue::Number(tok.text_str().to_owned()),
+            Token::True => JsonValue::Bool(true),
+            Token::False => JsonValue::Bool(false),
+            Token::Null => JsonValue::Null,
+        };
+        match stack.last_mut() {
+            Some(Frame::Array(items)) => items.push(value),
+            Some(Frame::Object(members, key)) => {
+                members.push((key.take().unwrap_or_default(), value));
+            }
+            None => root = Some(value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_document() {
+        let v = parse(br#"{"q":"select 1","p":[1,"a",null,true],"o":{"x":-1.5}}"#).unwrap();
+        assert_eq!(v.get("Q").and_then(JsonValue::as_str), Some("select 1"));
+        assert_eq!(
+            v.get("p"),
+            Some(&JsonValue::Array(vec![
+                JsonValue::Number("1".into()),
+                JsonValue::String("a".into()),
+                JsonValue::Null,
+                JsonValue::Bool(true)
+            ]))
+        );
+        assert!(parse(b"{\"a\":}").is_err());
+    }
+}

@@ -1,0 +1,53 @@
+//! Every bound tidegate enforces, in one place, with its unit in its name.
+//!
+//! A bound crossed by a request answers a clear error naming the bound and its value; a bound
+//! crossed by tidegate itself is a bug. The compile-time checks at the bottom relate the bounds
+//! to the memory budget, so raising one without the others fails the build.
+
+/// Longest string, key or number the JSON tokenizer keeps for one value.
+pub const FIELD_BYTES_MAX: usize = 64 << 10;
+/// Rows per batch handed to the writer; a request larger than this commits batch by batch.
+pub const BATCH_ROWS_MAX: usize = 4096;
+/// Encoded bytes per batch handed to the writer.
+pub const BATCH_BYTES_MAX: usize = 1 << 20;
+/// Batches waiting for the writer thread. A full queue pushes back on the TCP connection.
+pub const WRITER_QUEUE_BATCHES_MAX: usize = 8;
+/// Peak resident memory the defaults are sized for.
+pub const RSS_PEAK_BYTES_BUDGET: usize = 64 << 20;
+
+/// Longest request head (request line and headers).
+pub const HEAD_BYTES_MAX: usize = 16 << 10;
+/// Most headers in one request.
+pub const HEADERS_MAX: usize = 64;
+/// Default cap on one request body, as sent on the wire.
+pub const BODY_BYTES_MAX_DEFAULT: u64 = 64 << 30;
+/// Bytes read from the socket per read call.
+pub const READ_CHUNK_BYTES: usize = 64 << 10;
+/// Unread body bytes drained after a reply so the connection can be kept; past this, close.
+pub const BODY_DRAIN_BYTES_MAX: u64 = 256 << 10;
+/// Open connections per process; further connections wait in the kernel's accept queue.
+pub const CONNECTIONS_MAX: usize = 256;
+/// Time allowed for a whole request head to arrive, and for an idle keep-alive connection.
+pub const HEAD_READ_TIMEOUT_MS: u64 = 30_000;
+/// Time allowed between two reads of a request body.
+pub const BODY_READ_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// Time allowed for one response write to make progress.
+pub const WRITE_TIMEOUT_MS: u64 = 60_000;
+
+/// Largest JSON request object read whole (query requests, not ingest bodies).
+pub const CONTROL_BODY_BYTES_MAX: usize = 1 << 20;
+/// Longest SQL text.
+pub const SQL_BYTES_MAX: usize = 1 << 20;
+/// Rows a query may hold in memory to sort them (ORDER BY not served by the key order).
+pub const SORT_ROWS_MAX: usize = 1_000_000;
+/// Bytes of response produced before it is handed to the socket.
+pub const RESPONSE_CHUNK_BYTES: usize = 32 << 10;
+
+/// Default interval of the background persist for append/async writes.
+pub const SYNC_INTERVAL_MS_DEFAULT: u64 = 1000;
+
+// Batches waiting for the writer may use at most a quarter of the peak RSS budget.
+const _: () = assert!(WRITER_QUEUE_BATCHES_MAX * BATCH_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 4);
+// One field must fit in a batch, or a single wide row could never be committed.
+const _: () = assert!(FIELD_BYTES_MAX < BATCH_BYTES_MAX);
+const _: () = assert!(WRITER_QUEUE_BATCHES_MAX > 0 && BATCH_ROWS_MAX > 0);

@@ -1,0 +1,155 @@
+//! tidegate: a single-binary time-series store for IoT gateways. Sensors POST readings in
+//! Machbase Neo's or Timeplus Proton's HTTP dialect; tidegate stores them durably and answers
+//! SQL in both dialects. See DESIGN.md beside the repository for the path of a row.
+//!
+//! This file starts and stops the process: configuration, the store and its writer thread,
+//! the executor threads, the listeners, and the orderly shutdown on SIGTERM/SIGINT.
+
+mod api;
+mod app;
+mod bytes;
+mod catalog;
+mod config;
+mod ingest;
+mod json_value;
+mod limits;
+mod output;
+mod server;
+mod sql;
+mod store;
+mod timefmt;
+mod value;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use smol::stream::StreamExt;
+
+use app::App;
+use catalog::Catalog;
+use config::{Command, Config};
+use server::{Handler, Server};
+use store::Store;
+
+/// How long in-flight requests may take to finish after SIGTERM.
+const SHUTDOWN_GRACE_MS: u64 = 30_000;
+
+fn main() -> ExitCode {
+    let command = config::parse(std::env::args().skip(1), |k| std::env::var(k).ok());
+    match command {
+        Ok(Command::Help) => {
+            print!("{}", config::HELP);
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Version) => {
+            println!("tidegate {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Serve(config)) => match serve(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("tidegate: {message}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(message) => {
+            eprintln!("tidegate: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    warn_if_clock_is_unset();
+    let opened = Store::open(&config.data_dir, config.sync_interval).map_err(|e| e.to_string())?;
+    let store = opened.store;
+    let listeners = server::bind(&config.listen)?;
+    let server = Server::new(config.body_bytes_max);
+    let app = Arc::new(App {
+        catalog: Arc::new(Catalog::new(opened.tables)),
+        store: store.clone(),
+    });
+    let handler: Handler = {
+        let app = Arc::clone(&app);
+        Arc::new(move |request| {
+            let app = Arc::clone(&app);
+            Box::pin(async move { api::route(&app, request).await })
+        })
+    };
+
+    let ex = Arc::new(smol::Executor::new());
+    let (stop_threads, threads_stopped) = smol::channel::bounded::<()>(1);
+    let mut threads = Vec::new();
+    for i in 1..config.threads {
+        let ex = Arc::clone(&ex);
+        let stopped = threads_stopped.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("tidegate-{i}"))
+            .spawn(move || smol::block_on(ex.run(async { stopped.recv().await.ok() })))
+            .map_err(|e| format!("cannot start executor thread: {e}"))?;
+        threads.push(thread);
+    }
+    for listener in listeners {
+        if let Ok(addr) = listener.local_addr() {
+            println!("tidegate: listening on http://{addr}");
+        }
+        ex.spawn(Arc::clone(&server).serve(Arc::clone(&ex), listener, Arc::clone(&handler)))
+            .detach();
+    }
+    println!("tidegate: data in {}, ready", config.data_dir.display());
+
+    let outcome = smol::block_on(ex.run(async {
+        let mut signals =
+            async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
+                .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+        let fatal = smol::future::or(
+            async {
+                signals.next().await;
+                None
+            },
+            async { opened.fatal.recv().await.ok() },
+        )
+        .await;
+        server.shutdown();
+        let left = server
+            .drained(Duration::from_millis(SHUTDOWN_GRACE_MS))
+            .await;
+        if left > 0 {
+            eprintln!("tidegate: {left} connection(s) still open after the grace period");
+        }
+        match fatal {
+            Some(e) => Err(format!("stopping after a storage fault: {e}")),
+            None => Ok(()),
+        }
+    }));
+
+    stop_threads.close();
+    for thread in threads {
+        let _ = thread.join();
+    }
+    drop(handler);
+    drop(app);
+    store.close();
+    drop(store);
+    opened.writer.join();
+    if outcome.is_ok() {
+        println!("tidegate: stopped");
+    }
+    outcome
+}
+
+/// Gateways often boot without a real-time clock; rows stamped "now" would be in 1970.
+fn warn_if_clock_is_unset() {
+    const BUILD_YEAR_START_S: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if now < BUILD_YEAR_START_S {
+        eprintln!(
+            "tidegate: warning: the system clock reads {now} s since 1970, before this build; \
+             rows stamped with the server time will be wrong until the clock is set"
+        );
+    }
+}

@@ -1,0 +1,379 @@
+//! ClickHouse-style formats for `/?query=` and Proton's search endpoint
+//! (reference proton-api.md §2.3, §2.5, case 25).
+//!
+//! Datetimes print as `2020-01-01 11:11:11.000` with the column's precision; NULL is `\N` in
+//! text formats and `null` in JSON; 64-bit integers are quoted in JSON formats, as ClickHouse's
+//! `output_format_json_quote_64bit_integers` default does.
+
+use std::fmt::Write;
+use std::time::Instant;
+
+use super::{ByteWriter, Encoder, float_text, hex_bytes, ip_text, json_string};
+use crate::catalog::ColumnType;
+use crate::sql::ResultColumn;
+use crate::timefmt;
+use crate::value::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClickHouseFormat {
+    TabSeparated,
+    TabSeparatedWithNames,
+    Csv,
+    CsvWithNames,
+    Json,
+    JsonCompact,
+    JsonEachRow,
+}
+
+impl ClickHouseFormat {
+    pub fn parse(name: &str) -> Option<ClickHouseFormat> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "tabseparated" | "tsv" => ClickHouseFormat::TabSeparated,
+            "tabseparatedwithnames" | "tsvwithnames" => ClickHouseFormat::TabSeparatedWithNames,
+            "csv" => ClickHouseFormat::Csv,
+            "csvwithnames" => ClickHouseFormat::CsvWithNames,
+            "json" => ClickHouseFormat::Json,
+            "jsoncompact" => ClickHouseFormat::JsonCompact,
+            "jsoneachrow" | "ndjson" | "jsonlines" => ClickHouseFormat::JsonEachRow,
+            _ => return None,
+        })
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ClickHouseFormat::TabSeparated | ClickHouseFormat::TabSeparatedWithNames => {
+                "text/tab-separated-values; charset=UTF-8"
+            }
+            ClickHouseFormat::Csv | ClickHouseFormat::CsvWithNames => "text/csv; charset=UTF-8",
+            ClickHouseFormat::Json | ClickHouseFormat::JsonCompact => {
+                "application/json; charset=UTF-8"
+            }
+            ClickHouseFormat::JsonEachRow => "application/x-ndjson; charset=UTF-8",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ClickHouseFormat::TabSeparated => "TabSeparated",
+            ClickHouseFormat::TabSeparatedWithNames => "TabSeparatedWithNames",
+            ClickHouseFormat::Csv => "CSV",
+            ClickHouseFormat::CsvWithNames => "CSVWithNames",
+            ClickHouseFormat::Json => "JSON",
+            ClickHouseFormat::JsonCompact => "JSONCompact",
+            ClickHouseFormat::JsonEachRow => "JSONEachRow",
+        }
+    }
+}
+
+pub struct ClickHouseEncoder {
+    format: ClickHouseFormat,
+    started: Instant,
+    first: bool,
+}
+
+impl ClickHouseEncoder {
+    pub fn new(format: ClickHouseFormat, started: Instant) -> Self {
+        ClickHouseEncoder {
+            format,
+            started,
+            first: true,
+        }
+    }
+}
+
+/// The value's text before format-specific quoting; `None` for NULL.
+fn text(v: &Value, ty: Option<&ColumnType>, out: &mut Vec<u8>) -> bool {
+    match v {
+        Value::Null => return false,
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Int(n) => {
+            let _ = write!(ByteWriter(out), "{n}");
+        }
+        Value::UInt(n) => {
+            let _ = write!(ByteWriter(out), "{n}");
+        }
+        Value::Float(f) if f.is_nan() => out.extend_from_slice(b"nan"),
+        Value::Float(f) if f.is_infinite() => {
+            out.extend_from_slice(if *f > 0.0 { b"inf" } else { b"-inf" })
+        }
+        Value::Float(f) => float_text(*f, ty == Some(&ColumnType::Float32), out),
+        Value::Str(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Bytes(b) => hex_bytes(b, out),
+        Value::Time(ns) => {
+            let precision = match ty {
+                Some(ColumnType::DateTime { precision, .. }) => *precision,
+                _ => 9,
+            };
+            let mut s = String::new();
+            timefmt::format_datetime(*ns, precision, &mut s);
+            out.extend_from_slice(s.as_bytes());
+        }
+        Value::Date(d) => {
+            let mut s = String::new();
+            timefmt::format_datetime(i64::from(*d) * 86_400_000_000_000, 0, &mut s);
+            out.extend_from_slice(s.get(..10).unwrap_or_default().as_bytes());
+        }
+        Value::Ipv4(_) | Value::Ipv6(_) | Value::Uuid(_) => ip_text(v, out),
+    }
+    true
+}
+
+fn tsv_field(v: &Value, ty: Option<&ColumnType>, out: &mut Vec<u8>) {
+    let mut t = Vec::new();
+    if !text(v, ty, &mut t) {
+        out.extend_from_slice(b"\\N");
+        return;
+    }
+    for b in t {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0 => out.extend_from_slice(b"\\0"),
+            other => out.push(other),
+        }
+    }
+}
+
+fn csv_field(v: &Value, ty: Option<&ColumnType>, out: &mut Vec<u8>) {
+    let mut t = Vec::new();
+    if !text(v, ty, &mut t) {
+        out.extend_from_slice(b"\\N");
+        return;
+    }
+    let quote = matches!(
+        v,
+        Value::Str(_) | Value::Time(_) | Value::Date(_) | Value::Bytes(_)
+    ) || matches!(v, Value::Ipv4(_) | Value::Ipv6(_) | Value::Uuid(_));
+    if !quote {
+        out.extend_from_slice(&t);
+        return;
+    }
+    out.push(b'"');
+    for b in t {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+fn json_value(v: &Value, ty: Option<&ColumnType>, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Float(f) if !f.is_finite() => out.extend_from_slice(b"null"),
+        Value::Float(_) => {
+            text(v, ty, out);
+        }
+        Value::Int(_) | Value::UInt(_) => {
+            let quoted = matches!(ty, Some(ColumnType::Int64 | ColumnType::UInt64));
+            if quoted {
+                out.push(b'"');
+            }
+            text(v, ty, out);
+            if quoted {
+                out.push(b'"');
+            }
+        }
+        _ => {
+            let mut t = Vec::new();
+            text(v, ty, &mut t);
+            json_string(&String::from_utf8_lossy(&t), false, out);
+        }
+    }
+}
+
+impl Encoder for ClickHouseEncoder {
+    fn begin(&mut self, columns: &[ResultColumn], out: &mut Vec<u8>) {
+        match self.format {
+            ClickHouseFormat::TabSeparatedWithNames => {
+                for (i, c) in columns.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'\t');
+                    }
+                    tsv_field(&Value::Str(c.name.clone()), None, out);
+                }
+                out.push(b'\n');
+            }
+            ClickHouseFormat::CsvWithNames => {
+                for (i, c) in columns.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    csv_field(&Value::Str(c.name.clone()), None, out);
+                }
+                out.push(b'\n');
+            }
+            ClickHouseFormat::Json | ClickHouseFormat::JsonCompact => {
+                out.extend_from_slice(b"{\n\t\"meta\":\n\t[");
+                for (i, c) in columns.iter().enumerate() {
+                    out.extend_from_slice(if i > 0 { b",\n" } else { b"\n" });
+                    out.extend_from_slice(b"\t\t{\n\t\t\t\"name\": ");
+                    json_string(&c.name, false, out);
+                    out.extend_from_slice(b",\n\t\t\t\"type\": ");
+                    json_string(&c.ty.proton_name(), false, out);
+                    out.extend_from_slice(b"\n\t\t}");
+                }
+                out.extend_from_slice(b"\n\t],\n\n\t\"data\":\n\t[");
+            }
+            _ => {}
+        }
+    }
+
+    fn row(&mut self, columns: &[ResultColumn], row: &[Value], out: &mut Vec<u8>) {
+        let ty = |i: usize| columns.get(i).map(|c| &c.ty);
+        let first = std::mem::replace(&mut self.first, false);
+        match self.format {
+            ClickHouseFormat::TabSeparated | ClickHouseFormat::TabSeparatedWithNames => {
+                for (i, v) in row.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'\t');
+                    }
+                    tsv_field(v, ty(i), out);
+                }
+                out.push(b'\n');
+            }
+            ClickHouseFormat::Csv | ClickHouseFormat::CsvWithNames => {
+                for (i, v) in row.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    csv_field(v, ty(i), out);
+                }
+                out.push(b'\n');
+            }
+            ClickHouseFormat::JsonEachRow => {
+                out.push(b'{');
+                for (i, v) in row.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_string(columns.get(i).map_or("", |c| c.name.as_str()), false, out);
+                    out.push(b':');
+                    json_value(v, ty(i), out);
+                }
+                out.extend_from_slice(b"}\n");
+            }
+            ClickHouseFormat::JsonCompact => {
+                out.extend_from_slice(if first { b"\n\t\t[" } else { b",\n\t\t[" });
+                for (i, v) in row.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(b", ");
+                    }
+                    json_value(v, ty(i), out);
+                }
+                out.push(b']');
+            }
+            ClickHouseFormat::Json => {
+                out.extend_from_slice(if first { b"\n\t\t{" } else { b",\n\t\t{" });
+                for (i, v) in row.iter().enumerate() {
+                    out.extend_from_slice(if i > 0 { b",\n\t\t\t" } else { b"\n\t\t\t" });
+                    json_string(columns.get(i).map_or("", |c| c.name.as_str()), false, out);
+                    out.extend_from_slice(b": ");
+                    json_value(v, ty(i), out);
+                }
+                out.extend_from_slice(b"\n\t\t}");
+            }
+        }
+    }
+
+    fn end(&mut self, rows: u64, out: &mut Vec<u8>) {
+        if matches!(
+            self.format,
+            ClickHouseFormat::Json | ClickHouseFormat::JsonCompact
+        ) {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let _ = write!(
+                ByteWriter(out),
+                "\n\t],\n\n\t\"rows\": {rows},\n\n\t\"statistics\":\n\t{{\n\t\t\"elapsed\": {elapsed:.6},\n\t\t\"rows_read\": {rows},\n\t\t\"bytes_read\": 0\n\t}}\n}}\n"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::QueryBody;
+    use crate::sql::{QueryError, RowSource};
+
+    struct Rows(Vec<Vec<Value>>);
+    impl RowSource for Rows {
+        fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
+            if self.0.is_empty() {
+                return Ok(false);
+            }
+            *out = self.0.remove(0);
+            Ok(true)
+        }
+    }
+
+    fn encode(format: ClickHouseFormat) -> String {
+        let columns = vec![
+            ResultColumn {
+                name: "id".into(),
+                ty: ColumnType::Int32,
+            },
+            ResultColumn {
+                name: "name".into(),
+                ty: ColumnType::String { len_max: None },
+            },
+            ResultColumn {
+                name: "t".into(),
+                ty: ColumnType::DateTime {
+                    precision: 3,
+                    tz: None,
+                },
+            },
+        ];
+        let rows = Rows(vec![
+            vec![
+                Value::Int(1),
+                Value::Str("he\tllo".into()),
+                Value::Time(1_577_877_071_000_000_000),
+            ],
+            vec![Value::Int(2), Value::Null, Value::Time(0)],
+        ]);
+        let body = QueryBody::new(
+            columns,
+            Box::new(rows),
+            Box::new(ClickHouseEncoder::new(format, Instant::now())),
+        );
+        String::from_utf8(body.into_bytes().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn tab_separated_escapes_and_nulls() {
+        assert_eq!(
+            encode(ClickHouseFormat::TabSeparated),
+            "1\the\\tllo\t2020-01-01 11:11:11.000\n2\t\\N\t1970-01-01 00:00:00.000\n"
+        );
+        assert!(encode(ClickHouseFormat::TabSeparatedWithNames).starts_with("id\tname\tt\n1\t"));
+    }
+
+    #[test]
+    fn json_each_row_and_compact() {
+        assert_eq!(
+            encode(ClickHouseFormat::JsonEachRow),
+            "{\"id\":1,\"name\":\"he\\tllo\",\"t\":\"2020-01-01 11:11:11.000\"}\n{\"id\":2,\"name\":null,\"t\":\"1970-01-01 00:00:00.000\"}\n"
+        );
+        let compact = encode(ClickHouseFormat::JsonCompact);
+        assert!(
+            compact.contains("[1, \"he\\tllo\", \"2020-01-01 11:11:11.000\"]"),
+            "{compact}"
+        );
+        assert!(compact.contains("\"rows\": 2"));
+        assert!(compact.contains("\"type\": \"datetime64(3)\""));
+    }
+
+    #[test]
+    fn csv_quotes_strings() {
+        assert_eq!(
+            encode(ClickHouseFormat::Csv),
+            "1,\"he\tllo\",\"2020-01-01 11:11:11.000\"\n2,\\N,\"1970-01-01 00:00:00.000\"\n"
+        );
+    }
+}

@@ -1,0 +1,414 @@
+//! The HTTP/1.x server: listeners, connection limits, timeouts, request heads, response
+//! writing. The only module that touches sockets; the rest sees `Request` and `Response`.
+//!
+//! Why not async-h1 (the design card's pick)? It brings a second executor and reactor
+//! (async-global-executor, async-io 1.x), has had no release since 2023, refuses HTTP/1.0
+//! without a reply, drains rejected bodies and has no body timeout. Heads are parsed by
+//! httparse; bodies and chunked framing are ours (`chunked`), tested at every split.
+//!
+//! Guards, all from `limits`: at most `CONNECTIONS_MAX` connections; a head must arrive within
+//! `HEAD_READ_TIMEOUT_MS` and fit `HEAD_BYTES_MAX`; body reads time out after
+//! `BODY_READ_IDLE_TIMEOUT_MS` idle; a body over `body_bytes_max` is refused. After a reply to a
+//! request whose body was not read, at most `BODY_DRAIN_BYTES_MAX` are drained, else the
+//! connection is closed: a rejected upload is never read to its end.
+
+mod chunked;
+pub mod http;
+
+pub use http::{Body, BodySource, Request, Response, ResponseBody};
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use smol::io::AsyncWriteExt;
+use smol::net::{TcpListener, TcpStream};
+
+use crate::limits::{
+    BODY_DRAIN_BYTES_MAX, CONNECTIONS_MAX, HEAD_BYTES_MAX, HEAD_READ_TIMEOUT_MS, HEADERS_MAX,
+    RESPONSE_CHUNK_BYTES, WRITE_TIMEOUT_MS,
+};
+use http::{ConnReader, reason_phrase, with_timeout};
+
+pub type Handler =
+    Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = (Response, Body)> + Send>> + Send + Sync>;
+
+/// Shared state of all listeners: shutdown flag and live connection count.
+pub struct Server {
+    shutting_down: AtomicBool,
+    connections: AtomicUsize,
+    /// Closed at shutdown; waking every idle connection and accept loop.
+    stop: (smol::channel::Sender<()>, smol::channel::Receiver<()>),
+    body_bytes_max: u64,
+}
+
+impl Server {
+    pub fn new(body_bytes_max: u64) -> Arc<Server> {
+        Arc::new(Server {
+            shutting_down: AtomicBool::new(false),
+            connections: AtomicUsize::new(0),
+            stop: smol::channel::bounded(1),
+            body_bytes_max,
+        })
+    }
+
+    /// Stops accepting and closes idle connections; in-flight requests finish.
+    pub fn shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+        self.stop.0.close();
+    }
+
+    /// Waits until no connection is open, or `timeout` passed. Returns the connections left.
+    pub async fn drained(&self, timeout: Duration) -> usize {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let open = self.connections.load(Ordering::Acquire);
+            if open == 0 || std::time::Instant::now() >= deadline {
+                return open;
+            }
+            smol::Timer::after(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn stopped(&self) {
+        let _ = self.stop.1.recv().await;
+    }
+
+    /// Accepts connections on `listener` until shutdown.
+    pub async fn serve(
+        self: Arc<Self>,
+        ex: Arc<smol::Executor<'static>>,
+        listener: TcpListener,
+        handler: Handler,
+    ) {
+        loop {
+            let accepted = smol::future::or(async { Some(listener.accept().await) }, async {
+                self.stopped().await;
+                None
+            })
+            .await;
+            let Some(accepted) = accepted else { return };
+            let (stream, _peer) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    eprintln!("tidegate: accept failed: {e}");
+                    smol::Timer::after(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            if self.connections.fetch_add(1, Ordering::AcqRel) >= CONNECTIONS_MAX {
+                self.connections.fetch_sub(1, Ordering::AcqRel);
+                let mut stream = stream;
+                let _ = with_timeout(1000, "write timed out", async {
+                    stream
+                        .write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n",
+                        )
+                        .await
+                })
+                .await;
+                continue;
+            }
+            let server = Arc::clone(&self);
+            let handler = Arc::clone(&handler);
+            ex.spawn(async move {
+                let _ = stream.set_nodelay(true);
+                server.connection(stream, handler).await;
+                server.connections.fetch_sub(1, Ordering::AcqRel);
+            })
+            .detach();
+        }
+    }
+
+    async fn connection(&self, stream: TcpStream, handler: Handler) {
+        let mut writer = stream.clone();
+        let mut reader = ConnReader::new(stream);
+        loop {
+            let head = smol::future::or(read_head(&mut reader), async {
+                self.stopped().await;
+                Err(HeadError::Closed)
+            })
+            .await;
+            let head = match head {
+                Ok(h) => h,
+                Err(HeadError::Closed) => return,
+                Err(HeadError::Bad(status, message)) => {
+                    let mut resp = Response::text(status, format!("{message}\n"));
+                    resp.close = true;
+                    let _ = write_response(&mut writer, resp, false, true).await;
+                    return;
+                }
+            };
+            let http10 = head.minor_version == 0;
+            let mut keep_alive = !http10;
+            let mut length = None;
+            let mut chunked = false;
+            let mut expect_continue = false;
+            let mut bad = None;
+            for (name, value) in &head.headers {
+                let v = value.trim();
+                if name.eq_ignore_ascii_case("connection") {
+                    for token in v.split(',').map(str::trim) {
+                        if token.eq_ignore_ascii_case("close") {
+                            keep_alive = false;
+                        } else if token.eq_ignore_ascii_case("keep-alive") {
+                            keep_alive = true;
+                        }
+                    }
+                } else if name.eq_ignore_ascii_case("content-length") {
+                    // Digits only: `+3` or two different lengths are smuggling attempts.
+                    let parsed = (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| v.parse::<u64>().ok())
+                        .flatten();
+                    match (parsed, length) {
+                        (Some(n), None) => length = Some(n),
+                        (Some(n), Some(m)) if n == m => {}
+                        _ => bad = Some("invalid Content-Length header"),
+                    }
+                } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                    if v.eq_ignore_ascii_case("chunked") {
+                        chunked = true;
+                    } else {
+                        bad = Some("unsupported Transfer-Encoding (only chunked)");
+                    }
+                } else if name.eq_ignore_ascii_case("expect") {
+                    expect_continue = v.eq_ignore_ascii_case("100-continue");
+                }
+            }
+            if chunked && length.is_some() {
+                bad = Some("Content-Length and Transfer-Encoding together");
+            }
+            if let Some(message) = bad {
+                let mut resp = Response::text(400, format!("{message}\n"));
+                resp.close = true;
+                let _ = write_response(&mut writer, resp, http10, true).await;
+                return;
+            }
+            let body = Body::new(
+                reader,
+                length,
+                chunked,
+                expect_continue && !http10,
+                self.body_bytes_max,
+            );
+            let (path, query) = head
+                .target
+                .split_once('?')
+                .unwrap_or((head.target.as_str(), ""));
+            let request = Request {
+                method: head.method,
+                path: http::percent_decode(path, false),
+                query: query.to_owned(),
+                headers: head.headers,
+                body,
+            };
+            let is_head = request.method == "HEAD";
+            let (response, mut body) = handler(request).await;
+            let mut close =
+                response.close || !keep_alive || self.shutting_down.load(Ordering::Acquire);
+            if !body.is_complete() && !close {
+                close = !drain(&mut body).await;
+            }
+            if write_response(&mut writer, response, http10, close || is_head)
+                .await
+                .is_err()
+                || close
+            {
+                return;
+            }
+            reader = body.into_reader();
+        }
+    }
+}
+
+/// Reads and discards the rest of a small unread body so the connection can be reused.
+async fn drain(body: &mut Body) -> bool {
+    if body
+        .declared_len()
+        .is_some_and(|n| n > BODY_DRAIN_BYTES_MAX)
+    {
+        return false;
+    }
+    let mut drained = 0u64;
+    loop {
+        match body.chunk().await {
+            Ok([]) => return true,
+            Ok(chunk) => {
+                drained += chunk.len() as u64;
+                if drained > BODY_DRAIN_BYTES_MAX {
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+}
+
+struct Head {
+    method: String,
+    target: String,
+    minor_version: u8,
+    headers: Vec<(String, String)>,
+}
+
+enum HeadError {
+    /// The peer closed or went idle between requests; no reply.
+    Closed,
+    Bad(u16, String),
+}
+
+async fn read_head(reader: &mut ConnReader) -> Result<Head, HeadError> {
+    let deadline = smol::Timer::after(Duration::from_millis(HEAD_READ_TIMEOUT_MS));
+    let read = async {
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; HEADERS_MAX];
+            let mut req = httparse::Request::new(&mut headers);
+            let buffered = reader.buffered();
+            match req.parse(buffered) {
+                Ok(httparse::Status::Complete(used)) => {
+                    let head = Head {
+                        method: req.method.unwrap_or_default().to_owned(),
+                        target: req.path.unwrap_or("/").to_owned(),
+                        minor_version: req.version.unwrap_or(1),
+                        headers: req
+                            .headers
+                            .iter()
+                            .map(|h| {
+                                (
+                                    h.name.to_owned(),
+                                    String::from_utf8_lossy(h.value).into_owned(),
+                                )
+                            })
+                            .collect(),
+                    };
+                    reader.start += used;
+                    return Ok(head);
+                }
+                Ok(httparse::Status::Partial) => {
+                    if buffered.len() >= HEAD_BYTES_MAX {
+                        return Err(HeadError::Bad(
+                            431,
+                            format!("request head exceeds head_bytes_max ({HEAD_BYTES_MAX} bytes)"),
+                        ));
+                    }
+                }
+                Err(httparse::Error::TooManyHeaders) => {
+                    return Err(HeadError::Bad(
+                        431,
+                        format!("more than headers_max ({HEADERS_MAX}) headers"),
+                    ));
+                }
+                Err(httparse::Error::Version) => {
+                    return Err(HeadError::Bad(505, "unsupported HTTP version".into()));
+                }
+                Err(e) => return Err(HeadError::Bad(400, format!("malformed request: {e}"))),
+            }
+            match reader.fill().await {
+                Ok(0) | Err(_) => return Err(HeadError::Closed),
+                Ok(_) => {}
+            }
+        }
+    };
+    smol::future::or(read, async {
+        (&mut { deadline }).await;
+        Err(HeadError::Closed)
+    })
+    .await
+}
+
+async fn write_response(
+    stream: &mut TcpStream,
+    response: Response,
+    http10: bool,
+    close: bool,
+) -> io::Result<()> {
+    let mut head = String::with_capacity(256);
+    let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+    head.push_str(&format!(
+        "{version} {} {}\r\n",
+        response.status,
+        reason_phrase(response.status)
+    ));
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    // HTTP/1.0 has no chunked encoding: stream the body and mark its end by closing.
+    let close = close || (http10 && matches!(response.body, ResponseBody::Stream(_)));
+    match &response.body {
+        ResponseBody::Bytes(b) => head.push_str(&format!("Content-Length: {}\r\n", b.len())),
+        ResponseBody::Stream(_) if !http10 => head.push_str("Transfer-Encoding: chunked\r\n"),
+        ResponseBody::Stream(_) => {}
+    }
+    if close {
+        head.push_str("Connection: close\r\n");
+    } else if http10 {
+        head.push_str("Connection: keep-alive\r\n");
+    }
+    head.push_str("\r\n");
+    let write = |bytes: Vec<u8>| {
+        let mut s = stream.clone();
+        async move { with_timeout(WRITE_TIMEOUT_MS, "write timed out", s.write_all(&bytes)).await }
+    };
+    match response.body {
+        ResponseBody::Bytes(body) => {
+            let mut out = head.into_bytes();
+            out.extend_from_slice(&body);
+            write(out).await?;
+        }
+        ResponseBody::Stream(mut source) => {
+            write(head.into_bytes()).await?;
+            let mut buf = Vec::with_capacity(RESPONSE_CHUNK_BYTES + 64);
+            loop {
+                buf.clear();
+                let more = loop {
+                    match source.next_chunk(&mut buf) {
+                        Ok(true) if buf.len() < RESPONSE_CHUNK_BYTES => continue,
+                        Ok(more) => break more,
+                        // Bytes already went out with a 200: all we can do is end early,
+                        // which the client sees as a truncated chunked body.
+                        Err(e) => {
+                            eprintln!("tidegate: response stream failed: {e}");
+                            return Err(io::Error::other(e));
+                        }
+                    }
+                };
+                if !buf.is_empty() {
+                    let mut framed = Vec::with_capacity(buf.len() + 16);
+                    if http10 {
+                        framed.extend_from_slice(&buf);
+                    } else {
+                        framed.extend_from_slice(format!("{:x}\r\n", buf.len()).as_bytes());
+                        framed.extend_from_slice(&buf);
+                        framed.extend_from_slice(b"\r\n");
+                    }
+                    write(framed).await?;
+                }
+                if !more {
+                    break;
+                }
+            }
+            if !http10 {
+                write(b"0\r\n\r\n".to_vec()).await?;
+            }
+        }
+    }
+    stream.flush().await?;
+    Ok(())
+}
+
+/// Binds every address; fails with the address named if one cannot be bound.
+pub fn bind(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, String> {
+    addrs
+        .iter()
+        .map(|addr| {
+            let std_listener = std::net::TcpListener::bind(addr)
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            TcpListener::try_from(std_listener).map_err(|e| format!("cannot listen on {addr}: {e}"))
+        })
+        .collect()
+}

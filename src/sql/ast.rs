@@ -1,0 +1,110 @@
+//! The parsed form of the statements tidegate runs.
+
+use crate::catalog::{ColumnRole, TableKind, TypeName};
+use crate::value::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statement {
+    Create(CreateTable),
+    Drop(DropTable),
+    Select(Select),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateTable {
+    pub kind: TableKind,
+    pub name: String,
+    pub if_not_exists: bool,
+    pub columns: Vec<ColumnDef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub ty: TypeName,
+    pub role: ColumnRole,
+    pub summarized: bool,
+    pub default: Option<Expr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropTable {
+    pub name: String,
+    pub if_exists: bool,
+    /// `DROP STREAM` rather than `DROP TABLE`.
+    pub stream: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Select {
+    pub items: Vec<SelectItem>,
+    pub from: Option<String>,
+    pub filter: Option<Expr>,
+    pub order_by: Vec<OrderItem>,
+    pub limit: Option<u64>,
+    pub offset: u64,
+    /// ClickHouse `FORMAT name` at the end of the statement.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelectItem {
+    Star,
+    Expr {
+        expr: Expr,
+        alias: Option<String>,
+        /// The expression as written, which names the result column when there is no alias.
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderItem {
+    pub expr: Expr,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Concat,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Literal(Value),
+    Column(String),
+    /// A `?` bind parameter, numbered from 0 in order of appearance.
+    Param(usize),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    IsNull(Box<Expr>, bool),
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
+    Function {
+        name: String,
+        args: Vec<Expr>,
+    },
+}

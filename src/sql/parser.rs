@@ -1,0 +1,789 @@
+//! Recursive-descent parser for both vendors' SQL. Errors give the byte offset into the SQL
+//! and what was expected, so a client can point at the mistake.
+
+use super::ast::*;
+use super::lexer::{Tok, Token, tokenize};
+use crate::catalog::{ColumnRole, TableKind, TypeArg, TypeName};
+use crate::value::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub at: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "syntax error at byte {}: {}", self.at, self.message)
+    }
+}
+
+pub fn parse(sql: &str) -> Result<Statement, ParseError> {
+    let tokens = tokenize(sql).map_err(|e| ParseError {
+        at: e.at,
+        message: e.message,
+    })?;
+    let mut p = Parser {
+        sql,
+        tokens,
+        pos: 0,
+        params: 0,
+    };
+    let statement = p.statement()?;
+    p.eat_sym(";");
+    if !p.at_eof() {
+        return Err(p.expected("the end of the statement"));
+    }
+    Ok(statement)
+}
+
+struct Parser<'a> {
+    sql: &'a str,
+    tokens: Vec<Token>,
+    pos: usize,
+    params: usize,
+}
+
+fn describe(tok: &Tok) -> String {
+    match tok {
+        Tok::Ident(s) => format!("`{s}`"),
+        Tok::QuotedIdent(s) => format!("`\"{s}\"`"),
+        Tok::Str(s) => format!("`'{s}'`"),
+        Tok::Number(n) => format!("`{n}`"),
+        Tok::Sym(s) => format!("`{s}`"),
+        Tok::Eof => "the end of the statement".into(),
+    }
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Tok {
+        self.tokens.get(self.pos).map_or(&Tok::Eof, |t| &t.tok)
+    }
+
+    fn peek_at(&self, ahead: usize) -> &Tok {
+        self.tokens
+            .get(self.pos + ahead)
+            .map_or(&Tok::Eof, |t| &t.tok)
+    }
+
+    fn offset(&self) -> usize {
+        self.tokens.get(self.pos).map_or(self.sql.len(), |t| t.at)
+    }
+
+    fn at_eof(&self) -> bool {
+        matches!(self.peek(), Tok::Eof)
+    }
+
+    fn bump(&mut self) -> Tok {
+        let tok = self.peek().clone();
+        if self.pos < self.tokens.len() {
+            self.pos += 1;
+        }
+        tok
+    }
+
+    fn expected(&self, what: &str) -> ParseError {
+        ParseError {
+            at: self.offset(),
+            message: format!("expected {what}, but found {}", describe(self.peek())),
+        }
+    }
+
+    fn is_keyword(&self, kw: &str) -> bool {
+        matches!(self.peek(), Tok::Ident(s) if s.eq_ignore_ascii_case(kw))
+    }
+
+    fn eat_keyword(&mut self, kw: &str) -> bool {
+        if self.is_keyword(kw) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn keyword(&mut self, kw: &str) -> Result<(), ParseError> {
+        if self.eat_keyword(kw) {
+            Ok(())
+        } else {
+            Err(self.expected(&format!("`{}`", kw.to_ascii_uppercase())))
+        }
+    }
+
+    fn eat_sym(&mut self, sym: &str) -> bool {
+        if matches!(self.peek(), Tok::Sym(s) if *s == sym) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn sym(&mut self, sym: &str) -> Result<(), ParseError> {
+        if self.eat_sym(sym) {
+            Ok(())
+        } else {
+            Err(self.expected(&format!("`{sym}`")))
+        }
+    }
+
+    fn ident(&mut self, what: &str) -> Result<String, ParseError> {
+        match self.peek().clone() {
+            Tok::Ident(s) | Tok::QuotedIdent(s) => {
+                self.pos += 1;
+                Ok(s)
+            }
+            _ => Err(self.expected(what)),
+        }
+    }
+
+    /// A possibly qualified name (`db.user.table`), returned with its dots.
+    fn object_name(&mut self, what: &str) -> Result<String, ParseError> {
+        let mut name = self.ident(what)?;
+        while self.eat_sym(".") {
+            name.push('.');
+            name.push_str(&self.ident(what)?);
+        }
+        Ok(name)
+    }
+
+    fn statement(&mut self) -> Result<Statement, ParseError> {
+        if self.eat_keyword("create") {
+            self.create()
+        } else if self.eat_keyword("drop") {
+            self.drop_table()
+        } else if self.is_keyword("select") {
+            self.select().map(Statement::Select)
+        } else {
+            Err(self.expected("SELECT, CREATE or DROP"))
+        }
+    }
+
+    fn if_not_exists(&mut self) -> Result<bool, ParseError> {
+        if self.eat_keyword("if") {
+            self.keyword("not")?;
+            self.keyword("exists")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    fn create(&mut self) -> Result<Statement, ParseError> {
+        let kind = if self.eat_keyword("tag") {
+            self.keyword("table")?;
+            TableKind::Tag
+        } else if self.eat_keyword("table") {
+            TableKind::Log
+        } else if self.eat_keyword("stream") {
+            TableKind::Stream
+        } else {
+            return Err(self.expected("TAG TABLE, TABLE or STREAM after CREATE"));
+        };
+        let if_not_exists = self.if_not_exists()?;
+        let name = self.object_name("a table name")?;
+        self.sym("(")?;
+        let mut columns = Vec::new();
+        loop {
+            columns.push(self.column_def(kind)?);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        self.sym(")")?;
+        self.table_options(kind)?;
+        Ok(Statement::Create(CreateTable {
+            kind,
+            name,
+            if_not_exists,
+            columns,
+        }))
+    }
+
+    fn column_def(&mut self, kind: TableKind) -> Result<ColumnDef, ParseError> {
+        let name = self.ident("a column name")?;
+        let ty = self.type_name()?;
+        let mut def = ColumnDef {
+            name,
+            ty,
+            role: ColumnRole::Plain,
+            summarized: false,
+            default: None,
+        };
+        loop {
+            if self.eat_keyword("primary") {
+                self.keyword("key")?;
+                def.role = ColumnRole::TagName;
+            } else if self.eat_keyword("basetime") {
+                def.role = ColumnRole::BaseTime;
+            } else if self.is_keyword("base")
+                && matches!(self.peek_at(1), Tok::Ident(s) if s.eq_ignore_ascii_case("time"))
+            {
+                self.pos += 2;
+                def.role = ColumnRole::BaseTime;
+            } else if self.eat_keyword("summarized") {
+                def.summarized = true;
+            } else if kind == TableKind::Stream && self.eat_keyword("default") {
+                def.default = Some(self.expr()?);
+            } else if self.eat_keyword("comment") {
+                match self.bump() {
+                    Tok::Str(_) => {}
+                    _ => return Err(self.expected("a comment string")),
+                }
+            } else if self.eat_keyword("codec") {
+                self.skip_parenthesized()?;
+            } else if self.eat_keyword("not") {
+                self.keyword("null")?;
+            } else {
+                return Ok(def);
+            }
+        }
+    }
+
+    fn skip_parenthesized(&mut self) -> Result<(), ParseError> {
+        self.sym("(")?;
+        let mut depth = 1;
+        while depth > 0 {
+            match self.bump() {
+                Tok::Sym("(") => depth += 1,
+                Tok::Sym(")") => depth -= 1,
+                Tok::Eof => return Err(self.expected("`)`")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `name` or `name(arg, ...)`, args being numbers, strings or nested types.
+    fn type_name(&mut self) -> Result<TypeName, ParseError> {
+        let name = self.ident("a column type")?;
+        let mut args = Vec::new();
+        if self.eat_sym("(") {
+            loop {
+                let arg = match self.peek().clone() {
+                    Tok::Number(n) => {
+                        self.pos += 1;
+                        TypeArg::Number(n.parse().map_err(|_| ParseError {
+                            at: self.offset(),
+                            message: format!("invalid type argument `{n}`"),
+                        })?)
+                    }
+                    Tok::Str(s) => {
+                        self.pos += 1;
+                        TypeArg::Text(s)
+                    }
+                    Tok::Ident(_) | Tok::QuotedIdent(_) => TypeArg::Type(self.type_name()?),
+                    _ => return Err(self.expected("a type argument")),
+                };
+                args.push(arg);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.sym(")")?;
+        }
+        Ok(TypeName { name, args })
+    }
+
+    /// What may follow the column list. Machbase: `METADATA (...)`, `WITH ROLLUP [...]`,
+    /// `NAME = value` storage options (accepted, not needed by tidegate's engine).
+    /// Proton: `SETTINGS k = v, ...`.
+    fn table_options(&mut self, kind: TableKind) -> Result<(), ParseError> {
+        loop {
+            if self.at_eof() || matches!(self.peek(), Tok::Sym(";")) {
+                return Ok(());
+            }
+            match kind {
+                TableKind::Tag | TableKind::Log => {
+                    if self.eat_keyword("metadata") {
+                        self.skip_parenthesized()?;
+                    } else if self.eat_keyword("with") {
+                        self.keyword("rollup")?;
+                        if matches!(self.peek(), Tok::Sym("(")) {
+                            self.skip_parenthesized()?;
+                        }
+                        self.eat_keyword("extension");
+                    } else {
+                        self.ident("a table option")?;
+                        self.sym("=")?;
+                        self.bump();
+                        self.eat_sym(",");
+                    }
+                }
+                TableKind::Stream => {
+                    self.keyword("settings")?;
+                    loop {
+                        self.ident("a setting name")?;
+                        self.sym("=")?;
+                        self.bump();
+                        if !self.eat_sym(",") {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn drop_table(&mut self) -> Result<Statement, ParseError> {
+        let stream = if self.eat_keyword("stream") {
+            true
+        } else if self.eat_keyword("table") {
+            false
+        } else {
+            return Err(self.expected("TABLE or STREAM after DROP"));
+        };
+        let if_exists = if self.eat_keyword("if") {
+            self.keyword("exists")?;
+            true
+        } else {
+            false
+        };
+        let name = self.object_name("a table name")?;
+        self.eat_keyword("cascade");
+        Ok(Statement::Drop(DropTable {
+            name,
+            if_exists,
+            stream,
+        }))
+    }
+
+    fn select(&mut self) -> Result<Select, ParseError> {
+        self.keyword("select")?;
+        let mut items = Vec::new();
+        loop {
+            if self.eat_sym("*") {
+                items.push(SelectItem::Star);
+            } else {
+                let start = self.offset();
+                let expr = self.expr()?;
+                let end = self
+                    .tokens
+                    .get(self.pos.saturating_sub(1))
+                    .map_or(start, |t| t.at + token_len(self.sql, t));
+                let text = self
+                    .sql
+                    .get(start..end)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
+                let alias = if self.eat_keyword("as") {
+                    Some(self.ident("an alias")?)
+                } else if let Tok::Ident(s) = self.peek().clone()
+                    && !is_reserved(&s)
+                {
+                    self.pos += 1;
+                    Some(s)
+                } else {
+                    None
+                };
+                items.push(SelectItem::Expr { expr, alias, text });
+            }
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        let from = if self.eat_keyword("from") {
+            // Proton's `table(stream)` reads the historical store: here, the same rows.
+            if self.is_keyword("table") && matches!(self.peek_at(1), Tok::Sym("(")) {
+                self.pos += 2;
+                let name = self.object_name("a stream name")?;
+                self.sym(")")?;
+                Some(name)
+            } else {
+                Some(self.object_name("a table name")?)
+            }
+        } else {
+            None
+        };
+        let filter = if self.eat_keyword("where") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        let mut order_by = Vec::new();
+        if self.eat_keyword("order") {
+            self.keyword("by")?;
+            loop {
+                let expr = self.expr()?;
+                let descending = if self.eat_keyword("desc") {
+                    true
+                } else {
+                    self.eat_keyword("asc");
+                    false
+                };
+                order_by.push(OrderItem { expr, descending });
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        let mut limit = None;
+        let mut offset = 0;
+        if self.eat_keyword("limit") {
+            let first = self.unsigned("a row count after LIMIT")?;
+            if self.eat_sym(",") {
+                offset = first;
+                limit = Some(self.unsigned("a row count")?);
+            } else {
+                limit = Some(first);
+                if self.eat_keyword("offset") {
+                    offset = self.unsigned("a row count after OFFSET")?;
+                }
+            }
+        }
+        let mut format = None;
+        loop {
+            if self.eat_keyword("format") {
+                format = Some(self.ident("a format name")?);
+            } else if self.eat_keyword("settings") {
+                loop {
+                    self.ident("a setting name")?;
+                    self.sym("=")?;
+                    self.bump();
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+        Ok(Select {
+            items,
+            from,
+            filter,
+            order_by,
+            limit,
+            offset,
+            format,
+        })
+    }
+
+    fn unsigned(&mut self, what: &str) -> Result<u64, ParseError> {
+        match self.peek().clone() {
+            Tok::Number(n) => {
+                let v = n.parse().map_err(|_| self.expected(what))?;
+                self.pos += 1;
+                Ok(v)
+            }
+            _ => Err(self.expected(what)),
+        }
+    }
+
+    pub fn expr(&mut self) -> Result<Expr, ParseError> {
+        self.or_expr()
+    }
+
+    fn or_expr(&mut self) -> Result<Expr, ParseError> {
+        let mut left = self.and_expr()?;
+        while self.eat_keyword("or") {
+            let right = self.and_expr()?;
+            left = Expr::Binary(BinaryOp::Or, Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and_expr(&mut self) -> Result<Expr, ParseError> {
+        let mut left = self.not_expr()?;
+        while self.eat_keyword("and") {
+            let right = self.not_expr()?;
+            left = Expr::Binary(BinaryOp::And, Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn not_expr(&mut self) -> Result<Expr, ParseError> {
+        if self.eat_keyword("not") {
+            Ok(Expr::Not(Box::new(self.not_expr()?)))
+        } else {
+            self.comparison()
+        }
+    }
+
+    fn comparison(&mut self) -> Result<Expr, ParseError> {
+        let left = self.additive()?;
+        let op = match self.peek() {
+            Tok::Sym("=") => Some(BinaryOp::Eq),
+            Tok::Sym("!=") | Tok::Sym("<>") => Some(BinaryOp::NotEq),
+            Tok::Sym("<") => Some(BinaryOp::Lt),
+            Tok::Sym("<=") => Some(BinaryOp::LtEq),
+            Tok::Sym(">") => Some(BinaryOp::Gt),
+            Tok::Sym(">=") => Some(BinaryOp::GtEq),
+            _ => None,
+        };
+        if let Some(op) = op {
+            self.pos += 1;
+            let right = self.additive()?;
+            return Ok(Expr::Binary(op, Box::new(left), Box::new(right)));
+        }
+        if self.eat_keyword("is") {
+            let negated = self.eat_keyword("not");
+            self.keyword("null")?;
+            return Ok(Expr::IsNull(Box::new(left), negated));
+        }
+        let negated = self.is_keyword("not")
+            && matches!(self.peek_at(1), Tok::Ident(s) if s.eq_ignore_ascii_case("in") || s.eq_ignore_ascii_case("between"));
+        if negated {
+            self.pos += 1;
+        }
+        if self.eat_keyword("in") {
+            self.sym("(")?;
+            let mut list = vec![self.expr()?];
+            while self.eat_sym(",") {
+                list.push(self.expr()?);
+            }
+            self.sym(")")?;
+            return Ok(Expr::InList {
+                expr: Box::new(left),
+                list,
+                negated,
+            });
+        }
+        if self.eat_keyword("between") {
+            let low = self.additive()?;
+            self.keyword("and")?;
+            let high = self.additive()?;
+            return Ok(Expr::Between {
+                expr: Box::new(left),
+                low: Box::new(low),
+                high: Box::new(high),
+                negated,
+            });
+        }
+        Ok(left)
+    }
+
+    fn additive(&mut self) -> Result<Expr, ParseError> {
+        let mut left = self.multiplicative()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Sym("+") => BinaryOp::Add,
+                Tok::Sym("-") => BinaryOp::Sub,
+                Tok::Sym("||") => BinaryOp::Concat,
+                _ => return Ok(left),
+            };
+            self.pos += 1;
+            let right = self.multiplicative()?;
+            left = Expr::Binary(op, Box::new(left), Box::new(right));
+        }
+    }
+
+    fn multiplicative(&mut self) -> Result<Expr, ParseError> {
+        let mut left = self.unary()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Sym("*") => BinaryOp::Mul,
+                Tok::Sym("/") => BinaryOp::Div,
+                Tok::Sym("%") => BinaryOp::Mod,
+                _ => return Ok(left),
+            };
+            self.pos += 1;
+            let right = self.unary()?;
+            left = Expr::Binary(op, Box::new(left), Box::new(right));
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr, ParseError> {
+        if self.eat_sym("-") {
+            return Ok(match self.unary()? {
+                Expr::Literal(Value::Int(v)) => Expr::Literal(Value::Int(-v)),
+                Expr::Literal(Value::Float(v)) => Expr::Literal(Value::Float(-v)),
+                e => Expr::Neg(Box::new(e)),
+            });
+        }
+        if self.eat_sym("+") {
+            return self.unary();
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Expr, ParseError> {
+        let at = self.offset();
+        match self.bump() {
+            Tok::Number(n) => number_literal(&n).ok_or(ParseError {
+                at,
+                message: format!("invalid number `{n}`"),
+            }),
+            Tok::Str(s) => Ok(Expr::Literal(Value::Str(s))),
+            Tok::Sym("?") => {
+                self.params += 1;
+                Ok(Expr::Param(self.params - 1))
+            }
+            Tok::Sym("(") => {
+                let e = self.expr()?;
+                self.sym(")")?;
+                Ok(e)
+            }
+            Tok::Ident(name) if name.eq_ignore_ascii_case("null") => Ok(Expr::Literal(Value::Null)),
+            Tok::Ident(name) if name.eq_ignore_ascii_case("true") => {
+                Ok(Expr::Literal(Value::Bool(true)))
+            }
+            Tok::Ident(name) if name.eq_ignore_ascii_case("false") => {
+                Ok(Expr::Literal(Value::Bool(false)))
+            }
+            Tok::Ident(name) | Tok::QuotedIdent(name) => {
+                if self.eat_sym("(") {
+                    let mut args = Vec::new();
+                    if self.eat_sym("*") {
+                        args.push(Expr::Literal(Value::Int(1)));
+                    } else if !matches!(self.peek(), Tok::Sym(")")) {
+                        loop {
+                            args.push(self.expr()?);
+                            if !self.eat_sym(",") {
+                                break;
+                            }
+                        }
+                    }
+                    self.sym(")")?;
+                    return Ok(Expr::Function { name, args });
+                }
+                let mut name = name;
+                // `t.col`: one namespace, so the qualifier adds nothing.
+                while self.eat_sym(".") {
+                    name = self.ident("a column name")?;
+                }
+                Ok(Expr::Column(name))
+            }
+            _ => {
+                self.pos -= 1;
+                Err(self.expected("an expression"))
+            }
+        }
+    }
+}
+
+fn token_len(sql: &str, token: &Token) -> usize {
+    let rest = sql.get(token.at..).unwrap_or_default();
+    match &token.tok {
+        Tok::Ident(s) | Tok::Number(s) => s.len(),
+        Tok::Sym(s) => s.len(),
+        Tok::Str(_) | Tok::QuotedIdent(_) => {
+            // Find the closing quote by re-tokenizing just this token.
+            tokenize(rest)
+                .ok()
+                .and_then(|t| t.get(1).map(|next| next.at))
+                .map_or(rest.len(), |n| {
+                    rest.get(..n).map_or(n, |s| s.trim_end().len())
+                })
+        }
+        Tok::Eof => 0,
+    }
+}
+
+fn is_reserved(word: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "from", "where", "order", "limit", "format", "settings", "group", "having", "as", "and",
+        "or", "not", "offset", "union",
+    ];
+    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
+}
+
+fn number_literal(text: &str) -> Option<Expr> {
+    if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        return i64::from_str_radix(hex, 16)
+            .ok()
+            .map(|v| Expr::Literal(Value::Int(v)));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return match text.parse::<i64>() {
+            Ok(v) => Some(Expr::Literal(Value::Int(v))),
+            Err(_) => text
+                .parse::<u64>()
+                .ok()
+                .map(|v| Expr::Literal(Value::UInt(v))),
+        };
+    }
+    text.parse::<f64>()
+        .ok()
+        .map(|v| Expr::Literal(Value::Float(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_tag_table_machbase_syntax() {
+        let s = parse("create tag table if not exists EXAMPLE (name varchar(40) primary key, time datetime base time, value double summarized) TAG_PARTITION_COUNT=1, TAG_DUPLICATE_CHECK_DURATION=1").unwrap();
+        let Statement::Create(c) = s else {
+            panic!("{s:?}")
+        };
+        assert_eq!(c.kind, TableKind::Tag);
+        assert!(c.if_not_exists);
+        assert_eq!(c.columns.len(), 3);
+        assert_eq!(c.columns[0].role, ColumnRole::TagName);
+        assert_eq!(c.columns[1].role, ColumnRole::BaseTime);
+        assert!(c.columns[2].summarized);
+        assert_eq!(
+            c.columns[0].ty,
+            TypeName {
+                name: "varchar".into(),
+                args: vec![TypeArg::Number(40)]
+            }
+        );
+    }
+
+    #[test]
+    fn create_stream_with_defaults_and_settings() {
+        let s = parse("CREATE STREAM IF NOT EXISTS t(i int, s string default 'x', t datetime64(3, 'UTC') DEFAULT now64(3, 'UTC')) SETTINGS event_time_column='t'").unwrap();
+        let Statement::Create(c) = s else {
+            panic!("{s:?}")
+        };
+        assert_eq!(c.kind, TableKind::Stream);
+        assert_eq!(
+            c.columns[1].default,
+            Some(Expr::Literal(Value::Str("x".into())))
+        );
+        assert!(
+            matches!(&c.columns[2].default, Some(Expr::Function { name, .. }) if name == "now64")
+        );
+    }
+
+    #[test]
+    fn select_with_everything_issue_2_needs() {
+        let s = parse("SELECT id, name AS n FROM table(foo) WHERE name = 'a' AND id >= 2 ORDER BY id DESC LIMIT 10 FORMAT JSONCompact").unwrap();
+        let Statement::Select(q) = s else { panic!() };
+        assert_eq!(q.from.as_deref(), Some("foo"));
+        assert_eq!(q.items.len(), 2);
+        assert!(q.order_by[0].descending);
+        assert_eq!(q.limit, Some(10));
+        assert_eq!(q.format.as_deref(), Some("JSONCompact"));
+        let SelectItem::Expr { text, .. } = &q.items[0] else {
+            panic!()
+        };
+        assert_eq!(text, "id");
+    }
+
+    #[test]
+    fn expression_text_names_the_column() {
+        let Statement::Select(q) = parse("select (min(min_time)), 'a b' from t").unwrap() else {
+            panic!()
+        };
+        let texts: Vec<_> = q
+            .items
+            .iter()
+            .map(|i| match i {
+                SelectItem::Expr { text, .. } => text.clone(),
+                SelectItem::Star => "*".into(),
+            })
+            .collect();
+        assert_eq!(texts, ["(min(min_time))", "'a b'"]);
+    }
+
+    #[test]
+    fn err_names_position_and_expectation() {
+        assert_eq!(
+            parse("select * from").unwrap_err().to_string(),
+            "syntax error at byte 13: expected a table name, but found the end of the statement"
+        );
+        assert_eq!(
+            parse("selec 1").unwrap_err().to_string(),
+            "syntax error at byte 0: expected SELECT, CREATE or DROP, but found `selec`"
+        );
+        assert_eq!(
+            parse("select 1 from t limit x").unwrap_err().to_string(),
+            "syntax error at byte 22: expected a row count after LIMIT, but found `x`"
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! The writer thread: the only code that writes to fjall.
+//!
+//! Commands arrive over a bounded channel (a full channel pushes back on ingest). The writer
+//! takes everything pending, applies all row batches as one fjall batch, then, if any of them
+//! asked for `Durability::Synced`, calls `persist(SyncData)` once and acknowledges the whole
+//! group: group commit. `Durability::Applied` batches are acknowledged once applied and
+//! visible; a timer persists them every `sync_interval`.
+//!
+//! Invariants:
+//! - A `Synced` acknowledgement is sent only after a `persist(SyncData)` that covers it.
+//! - On any fjall error the writer poisons the store, fails every acknowledgement from then
+//!   on, reports the fault once on the fatal channel and never retries an fsync.
+//! - Tag ids and the row sequence are assigned here, in the same fjall batch as the rows.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode};
+use smol::channel::{Receiver, Sender};
+
+use super::batch::RowBatch;
+use super::keys::{seq_key, tag_key};
+use super::{
+    CATALOG_PREFIX, NEXT_SEQ, NEXT_TABLE_ID, Store, StoreError, table_keyspace_name,
+    table_keyspace_options,
+};
+use crate::catalog::{Table, TableKind, codec};
+
+/// How long a request waits for its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Acknowledged once applied and visible to queries (Machbase `append`, Proton `async`).
+    Applied,
+    /// Acknowledged once fsynced (Machbase `insert`, Proton `sync`).
+    Synced,
+}
+
+pub(super) enum Command {
+    Apply {
+        batch: RowBatch,
+        durability: Durability,
+        ack: Sender<Result<(), StoreError>>,
+    },
+    CreateTable {
+        table: Table,
+        ack: Sender<Result<Table, StoreError>>,
+    },
+    DropTable {
+        id: u32,
+        ack: Sender<Result<(), StoreError>>,
+    },
+}
+
+/// Commands taken per group commit at most: bounds the work between two acknowledgements.
+const GROUP_COMMANDS_MAX: usize = 64;
+
+pub(super) fn tag_name_key(table_id: u32, name: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(5 + name.len());
+    key.extend_from_slice(&table_id.to_be_bytes());
+    key.push(0);
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+pub(super) fn tag_id_prefix(table_id: u32) -> [u8; 5] {
+    let mut key = [1u8; 5];
+    key[..4].copy_from_slice(&table_id.to_be_bytes());
+    key
+}
+
+pub(super) fn tag_id_key(table_id: u32, tag_id: u32) -> [u8; 9] {
+    let mut key = [0u8; 9];
+    key[..5].copy_from_slice(&tag_id_prefix(table_id));
+    key[5..].copy_from_slice(&tag_id.to_be_bytes());
+    key
+}
+
+fn catalog_key(id: u32) -> Vec<u8> {
+    let mut key = CATALOG_PREFIX.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// Counters and caches the writer keeps between commands.
+pub(super) struct WriterState {
+    next_table_id: u32,
+    next_seq: u64,
+    /// table id -> tag name -> tag id.
+    tag_ids: HashMap<u32, HashMap<Box<str>, u32>>,
+    next_tag_id: HashMap<u32, u32>,
+}
+
+fn read_counter<const N: usize>(
+    meta: &Keyspace,
+    key: &[u8],
+) -> Result<Option<[u8; N]>, StoreError> {
+    Ok(meta.get(key)?.and_then(|v| <[u8; N]>::try_from(&*v).ok()))
+}
+
+impl WriterState {
+    pub(super) fn load(meta: &Keyspace, tags: &Keyspace) -> Result<WriterState, StoreError> {
+        let next_table_id = read_counter::<4>(meta, NEXT_TABLE_ID)?
+            .map(u32::from_be_bytes)
+            .unwrap_or(1);
+        let next_seq = read_counter::<8>(meta, NEXT_SEQ)?
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let mut tag_ids: HashMap<u32, HashMap<Box<str>, u32>> = HashMap::new();
+        let mut next_tag_id: HashMap<u32, u32> = HashMap::new();
+        for guard in tags.iter() {
+            let (key, value) = guard.into_inner()?;
+            // Only the name -> id direction (marker byte 0) is needed to rebuild the cache.
+            let (Some(table), Some(0)) = (key.get(..4), key.get(4)) else {
+                continue;
+            };
+            let table = u32::from_be_bytes(table.try_into().unwrap_or_default());
+            let name = std::str::from_utf8(key.get(5..).unwrap_or_default())
+                .map_err(|_| StoreError::Corrupt("tag name is not UTF-8".into()))?;
+            let id = <[u8; 4]>::try_from(&*value)
+                .map(u32::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt("tag id is not 4 bytes".into()))?;
+            tag_ids.entry(table).or_default().insert(name.into(), id);
+            let next = next_tag_id.entry(table).or_insert(0);
+            *next = (*next).max(id.saturating_add(1));
+        }
+        Ok(WriterState {
+            next_table_id,
+            next_seq,
+            tag_ids,
+            next_tag_id,
+        })
+    }
+}
+
+pub struct WriterThread {
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl WriterThread {
+    /// Waits for the writer to drain its queue, persist and stop. It stops once every
+    /// `Store` clone (and so every command sender) is dropped.
+    pub fn join(self) {
+        if self.handle.join().is_err() {
+            eprintln!("tidegate: the writer thread panicked");
+        }
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site wires the thread up"
+)]
+pub(super) fn spawn(
+    store: Store,
+    db: Database,
+    meta: Keyspace,
+    tags: Keyspace,
+    state: WriterState,
+    commands: Receiver<Command>,
+    fatal: Sender<StoreError>,
+    sync_interval: Duration,
+) -> std::io::Result<WriterThread> {
+    // The writer must not keep the store alive, or the channel would never close.
+    let weak = std::sync::Arc::downgrade(&store.inner);
+    drop(store);
+    let mut writer = Writer {
+        weak,
+        db,
+        meta,
+        tags,
+        state,
+        fatal,
+        poisoned: false,
+        dirty: false,
+    };
+    let handle = std::thread::Builder::new()
+        .name("tidegate-writer".into())
+        .spawn(move || writer.run(commands, sync_interval))?;
+    Ok(WriterThread { handle })
+}
+
+struct Writer {
+    weak: std::sync::Weak<super::Inner>,
+    db: Database,
+    meta: Keyspace,
+    tags: Keyspace,
+    state: WriterState,
+    fatal: Sender<StoreError>,
+    poisoned: bool,
+    /// Rows were applied since the last persist.
+    dirty: bool,
+}
+
+enum Acks {
+    Apply(Sender<Result<(), StoreError>>, Durability),
+}
+
+impl Writer {
+    fn run(&mut self, commands: Receiver<Command>, sync_interval: Duration) {
+        let mut deadline = Instant::now() + sync_interval;
+        loop {
+            let next = smol::block_on(smol::future::or(
+                async { Some(commands.recv().await) },
+                async {
+                    smol::Timer::at(deadline).await;
+                    None
+                },
+            ));
+            match next {
+                None => {
+                    // A failure poisons the store inside `persist`; nothing waits on this one.
+                    if self.dirty {
+                        let _ = self.persist(PersistMode::SyncData);
+                    }
+                    deadline = Instant::now() + sync_interval;
+                }
+                Some(Err(_closed)) => break,
+                Some(Ok(first)) => {
+                    let mut group = vec![first];
+                    while group.len() < GROUP_COMMANDS_MAX {
+                        match commands.try_recv() {
+                            Ok(c) => group.push(c),
+                            Err(_) => break,
+                        }
+                    }
+                    self.run_group(group);
+                }
+            }
+        }
+        if !self.poisoned {
+            let _ = self.persist(PersistMode::SyncAll);
+        }
+    }
+
+    fn run_group(&mut self, group: Vec<Command>) {
+        let mut batch = self.db.batch();
+        let mut acks = Vec::new();
+        for command in group {
+            match command {
+                Command::Apply {
+                    batch: rows,
+                    durability,
+                    ack,
+                } => {
+                    if self.poisoned {
+                        let _ = ack.try_send(Err(StoreError::Poisoned));
+                        continue;
+                    }
+                    match self.apply(&mut batch, &rows) {
+                        Ok(()) => acks.push(Acks::Apply(ack, durability)),
+                        Err(e) => {
+                            let _ = ack.try_send(Err(e));
+                        }
+                    }
+                }
+                // DDL is ordered with rows: commit what came before it first.
+                Command::CreateTable { table, ack } => {
+                    self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
+                    let _ = ack.try_send(self.create_table(table));
+                }
+                Command::DropTable { id, ack } => {
+                    self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
+                    let _ = ack.try_send(self.drop_table(id));
+                }
+            }
+        }
+        self.commit_group(batch, &mut acks);
+    }
+
+    fn commit_group(&mut self, batch: OwnedWriteBatch, acks: &mut Vec<Acks>) {
+        if acks.is_empty() {
+            return;
+        }
+        let wants_sync = acks
+            .iter()
+            .any(|Acks::Apply(_, d)| *d == Durability::Synced);
+        let mut result = batch.commit().map_err(StoreError::from);
+        if result.is_ok() {
+            self.dirty = true;
+            if wants_sync {
+                result = self.persist(PersistMode::SyncData);
+            }
+        } else {
+            self.poison(result.clone().err());
+        }
+        for Acks::Apply(ack, _) in acks.drain(..) {
+            let _ = ack.try_send(result.clone());
+        }
+    }
+
+    fn persist(&mut self, mode: PersistMode) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        match self.db.persist(mode) {
+            Ok(()) => {
+                self.dirty = false;
+                Ok(())
+            }
+            Err(e) => {
+                let e = StoreError::from(e);
+                self.poison(Some(e.clone()));
+                Err(e)
+            }
+        }
+    }
+
+    /// Never retry an fsync: the kernel may have dropped the dirty pages. Fail everything and
+    /// let systemd restart us, so the journal is replayed from what is really on disk.
+    fn poison(&mut self, cause: Option<StoreError>) {
+        if self.poisoned {
+            return;
+        }
+        self.poisoned = true;
+        if let Some(inner) = self.weak.upgrade() {
+            inner.poisoned.store(true, Ordering::Release);
+        }
+        let _ = self.fatal.try_send(cause.unwrap_or(StoreError::Poisoned));
+    }
+
+    fn table_keyspace(&self, id: u32) -> Option<Keyspace> {
+        let inner = self.weak.upgrade()?;
+        let tables = inner.tables.read().unwrap_or_else(|e| e.into_inner());
+        tables.get(&id).cloned()
+    }
+
+    fn apply(&mut self, batch: &mut OwnedWriteBatch, rows: &RowBatch) -> Result<(), StoreError> {
+        let table = rows.table();
+        let ks = self
+            .table_keyspace(table.id)
+            .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
+        match table.kind {
+            TableKind::Tag => {
+                for record in rows.records() {
+                    let tag = record.tag.unwrap_or_default();
+                    let tag_id = self.tag_id(batch, table.id, tag);
+                    batch.insert(&ks, tag_key(tag_id, record.time_ns), record.value);
+                }
+            }
+            TableKind::Log | TableKind::Stream => {
+                for record in rows.records() {
+                    let seq = self.state.next_seq;
+                    self.state.next_seq += 1;
+                    batch.insert(&ks, seq_key(record.time_ns, seq), record.value);
+                }
+                batch.insert(&self.meta, NEXT_SEQ, self.state.next_seq.to_be_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    /// The tag's id, allocating one (in the same fjall batch as the row) for a new name.
+    fn tag_id(&mut self, batch: &mut OwnedWriteBatch, table_id: u32, name: &str) -> u32 {
+        let names = self.state.tag_ids.entry(table_id).or_default();
+        if let Some(&id) = names.get(name) {
+            return id;
+        }
+        let next = self.state.next_tag_id.entry(table_id).or_insert(0);
+        let id = *next;
+        *next += 1;
+        names.insert(name.into(), id);
+        batch.insert(&self.tags, tag_name_key(table_id, name), id.to_be_bytes());
+        batch.insert(&self.tags, tag_id_key(table_id, id), name.as_bytes());
+        id
+    }
+
+    fn create_table(&mut self, mut table: Table) -> Result<Table, StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        table.id = self.state.next_table_id;
+        let result = (|| {
+            let ks = self
+                .db
+                .keyspace(&table_keyspace_name(table.id), table_keyspace_options)?;
+            let mut batch = self.db.batch();
+            batch.insert(&self.meta, catalog_key(table.id), codec::encode(&table));
+            batch.insert(&self.meta, NEXT_TABLE_ID, (table.id + 1).to_be_bytes());
+            batch.commit()?;
+            self.db.persist(PersistMode::SyncData)?;
+            Ok::<_, fjall::Error>(ks)
+        })();
+        match result {
+            Ok(ks) => {
+                self.state.next_table_id = table.id + 1;
+                if let Some(inner) = self.weak.upgrade() {
+                    inner
+                        .tables
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(table.id, ks);
+                }
+                Ok(table)
+            }
+            Err(e) => {
+                let e = StoreError::from(e);
+                self.poison(Some(e.clone()));
+                Err(e)
+            }
+        }
+    }
+
+    fn drop_table(&mut self, id: u32) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        let ks = self.weak.upgrade().and_then(|inner| {
+            inner
+                .tables
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id)
+        });
+        let result = (|| {
+            let mut batch = self.db.batch();
+            batch.remove(&self.meta, catalog_key(id));
+            for guard in self.tags.prefix(id.to_be_bytes()) {
+                batch.remove(&self.tags, guard.key()?);
+            }
+            batch.commit()?;
+            self.db.persist(PersistMode::SyncData)?;
+            if let Some(ks) = ks {
+                self.db.delete_keyspace(ks)?;
+            }
+            Ok::<_, fjall::Error>(())
+        })();
+        self.state.tag_ids.remove(&id);
+        self.state.next_tag_id.remove(&id);
+        result.map_err(|e| {
+            let e = StoreError::from(e);
+            self.poison(Some(e.clone()));
+            e
+        })
+    }
+}
