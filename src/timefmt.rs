@@ -39,9 +39,9 @@ impl EpochUnit {
         value.checked_mul(self.ns_per_unit())
     }
 
-    /// ns as a whole number of this unit, truncated toward negative infinity like Go's
+    /// `ns` as a whole number of this unit, truncated toward negative infinity like Go's
     /// `UnixMilli` family does for times after 1970.
-    pub fn from_ns(self, ns: i64) -> i64 {
+    pub fn count_in(self, ns: i64) -> i64 {
         ns.div_euclid(self.ns_per_unit())
     }
 }

@@ -273,7 +273,7 @@ fn from_pairs(pairs: &[(String, String)]) -> Result<QueryRequest, String> {
             Err(e) => return Err(format!("invalid p, {e}")),
         },
     };
-    let mut heading = get("heading").map_or(true, |v| v.eq_ignore_ascii_case("true") || v == "1");
+    let mut heading = get("heading").is_none_or(|v| v.eq_ignore_ascii_case("true") || v == "1");
     if get("header") == Some("skip") {
         heading = false;
     }

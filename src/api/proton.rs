@@ -63,14 +63,18 @@ pub async fn route(app: &App, request: &mut Request) -> Response {
             let stream = r.trim_start_matches("v1/ingest/streams/").to_owned();
             ingest(app, request, &stream, &id).await
         }
-        _ => {
-            let mut r = error(404, 78, "Unknown URI", &id);
-            if let crate::server::ResponseBody::Bytes(b) = &mut r.body {
-                b.push(b'\n');
-            }
-            r
-        }
+        _ => unknown_uri(&id),
     }
+}
+
+/// Proton's reply when no route matches; unlike the handler's own errors it ends in `\n`
+/// (reference §1.6).
+fn unknown_uri(id: &str) -> Response {
+    let mut r = error(404, 78, "Unknown URI", id);
+    if let crate::server::ResponseBody::Bytes(b) = &mut r.body {
+        b.push(b'\n');
+    }
+    r
 }
 
 async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Response {
@@ -83,7 +87,7 @@ async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Res
             {
                 Some(m.to_owned())
             }
-            _ => return error(404, 78, "Unknown URI", id),
+            _ => return unknown_uri(id),
         },
     };
     // Absent: sync, as Proton's newer line defaults to; async acknowledges once applied.

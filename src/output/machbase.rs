@@ -82,7 +82,7 @@ impl TimeFormat {
     fn write_text(self, ns: i64, out: &mut Vec<u8>) {
         match self {
             TimeFormat::Epoch(unit) => {
-                let _ = write!(ByteWriter(out), "{}", unit.from_ns(ns));
+                let _ = write!(ByteWriter(out), "{}", unit.count_in(ns));
             }
             TimeFormat::Default { digits, fixed } => {
                 let mut s = String::new();

@@ -1,0 +1,231 @@
+//! Bad JSON, an unknown table or stream, an unknown column and a wrong row width each get
+//! the peer's error shape and status; stored rows stay intact and the server keeps serving.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{Server, enc, without_elapse};
+
+fn rows_of(s: &Server, table: &str) -> String {
+    s.get(&format!(
+        "/db/query?q={}&format=csv&timeformat=s",
+        enc(&format!("select * from {table}"))
+    ))
+    .text()
+}
+
+#[test]
+fn machbase_errors() {
+    let s = Server::start("bad-machbase");
+    let q =
+        "create tag table T (name varchar(40) primary key, time datetime basetime, value double)";
+    assert_eq!(s.get(&format!("/db/query?q={}", enc(q))).status, 200);
+    let good = r#"{"data":{"columns":["name","time","value"],"rows":[["a",1,1.5]]}}"#;
+    assert_eq!(
+        s.post(
+            "/db/write/T?timeformat=s",
+            "application/json",
+            good.as_bytes()
+        )
+        .status,
+        200
+    );
+    let before = rows_of(&s, "T");
+    assert_eq!(before, "NAME,TIME,VALUE\na,1,1.5\n\n");
+
+    let cases: [(&str, &str, u16, &str); 6] = [
+        (
+            "/db/write/T",
+            r#"{"data":{"rows":[["b",2,x]]}}"#,
+            400,
+            r#"{"success":false,"reason":"invalid character 'x' looking for beginning of value (line 1, byte 24)"}"#,
+        ),
+        (
+            "/db/write/NOPE",
+            good,
+            500,
+            r#"{"success":false,"reason":"fail to get table info 'NOPE', sql: no rows in result set"}"#,
+        ),
+        (
+            "/db/write/T",
+            r#"{"data":{"columns":["name","time","nope"],"rows":[["b",2,1]]}}"#,
+            400,
+            r#"{"success":false,"reason":"column \"nope\" not found in the table \"T\""}"#,
+        ),
+        (
+            "/db/write/T",
+            r#"{"data":{"columns":["name","time","value"],"rows":[["b",2,1],["c",3]]}}"#,
+            400,
+            r#"{"success":false,"reason":"rows[2] number of columns not matched (2); table 'T' has 3 columns"}"#,
+        ),
+        (
+            "/db/write/T",
+            r#"{"data":{"rows":[["b",2,"abc"]]}}"#,
+            400,
+            r#"{"success":false,"reason":"rows[1] column[2] is not a double, but string (column VALUE: `abc` is not a number)"}"#,
+        ),
+        (
+            "/db/write/T?method=bogus",
+            good,
+            400,
+            r#"{"success":false,"reason":"unsupported method bogus; use insert or append"}"#,
+        ),
+    ];
+    for (path, body, status, reply) in cases {
+        let r = s.post(path, "application/json", body.as_bytes());
+        assert_eq!(
+            (r.status, without_elapse(&r.text())),
+            (status, reply.to_owned()),
+            "{path} {body}"
+        );
+    }
+    assert_eq!(
+        rows_of(&s, "T"),
+        before,
+        "a rejected request stores nothing"
+    );
+    let empty = s.get("/db/query?q=");
+    assert_eq!(
+        without_elapse(&empty.text()),
+        r#"{"success":false,"reason":"sql text is empty"}"#
+    );
+    let syntax = s.get(&format!("/db/query?q={}", enc("select * from")));
+    assert_eq!(syntax.status, 400);
+    assert!(
+        syntax.text().contains("syntax error at byte 13"),
+        "{}",
+        syntax.text()
+    );
+    let q = s.request(
+        "POST",
+        "/db/query",
+        &[("Content-Type", "text/plain")],
+        b"{}",
+    );
+    assert_eq!(q.status, 415);
+    assert!(q.text().contains("unsupported content-type: text/plain"));
+    // Still serving.
+    let more = r#"{"data":{"rows":[["b",2,2.5]]}}"#;
+    assert_eq!(
+        s.post(
+            "/db/write/T?timeformat=s",
+            "application/json",
+            more.as_bytes()
+        )
+        .status,
+        200
+    );
+    assert_eq!(rows_of(&s, "T"), "NAME,TIME,VALUE\na,1,1.5\nb,2,2.5\n\n");
+}
+
+#[test]
+fn proton_errors() {
+    let s = Server::start("bad-proton");
+    let r = s.get(&format!(
+        "/?query={}",
+        enc("CREATE STREAM foo(id int, name string)")
+    ));
+    assert_eq!(r.status, 200);
+    let ok = r#"{"columns":["id","name"],"data":[[1,"a"]]}"#;
+    assert_eq!(
+        s.post(
+            "/proton/v1/ingest/streams/foo",
+            "application/json",
+            ok.as_bytes()
+        )
+        .status,
+        200
+    );
+
+    let h = [("x-timeplus-request-id", "r1")];
+    let cases: [(&str, &str, u16, &str); 9] = [
+        (
+            "/proton/v1/ingest/streams/foo",
+            r#"{"data":[[1,"a"]]}"#,
+            400,
+            r#"{"code":117,"error_msg":"Invalid Request, 'columns' field is missing","request_id":"r1"}"#,
+        ),
+        (
+            "/proton/v1/ingest/streams/foo",
+            r#"{"columns":["id"]}"#,
+            400,
+            r#"{"code":117,"error_msg":"Invalid Request, missing 'data' field","request_id":"r1"}"#,
+        ),
+        (
+            "/proton/v1/ingest/streams/foo",
+            r#"{"columns":"id","data":[[1]]}"#,
+            400,
+            r#"{"code":117,"error_msg":"Invalid Request, 'columns' field is invalid","request_id":"r1"}"#,
+        ),
+        (
+            "/proton/v1/ingest/streams/foo",
+            r#"{"columns":[],"data":[[1]]}"#,
+            400,
+            r#"{"code":117,"error_msg":"Invalid Request: 'columns' is empty","request_id":"r1"}"#,
+        ),
+        (
+            "/proton/v1/ingest/streams/nosuch",
+            ok,
+            404,
+            r#"{"code":60,"error_msg":"Code: 60. DB::Exception: Stream default.nosuch doesn't exist. (UNKNOWN_STREAM)","request_id":"r1"}"#,
+        ),
+        (
+            "/proton/v1/ingest/streams/foo",
+            r#"{"columns":["id","nope"],"data":[[1,"x"]]}"#,
+            400,
+            r#"{"code":16,"error_msg":"No such column nope in stream default.foo","request_id":"r1"}"#,
+        ),
+        (
+            "/proton/v1/ingest/streams/foo",
+            r#"{"columns":["id","name"],"data":[[1,"x",1]]}"#,
+            400,
+            r#"{"code":27,"error_msg":"Code: 27. DB::ParsingException: Cannot parse input: row has 3 values, but 'columns' lists 2: (at row 1)","request_id":"r1"}"#,
+        ),
+        (
+            "/proton/v1/ingest/streams/foo?mode=bogus",
+            ok,
+            400,
+            r#"{"code":408,"error_msg":"No support ingest mode: bogus","request_id":"r1"}"#,
+        ),
+        (
+            "/proton/v1/ingest/streams/foo",
+            r#"{"columns":["id","name"],"data":[[1,"x"]"#,
+            400,
+            r#"{"code":117,"error_msg":"JSON: unexpected end of JSON input (line 1, byte 40)","request_id":"r1"}"#,
+        ),
+    ];
+    for (path, body, status, reply) in cases {
+        let r = s.request("POST", path, &h, body.as_bytes());
+        assert_eq!(
+            (r.status, r.text()),
+            (status, reply.to_owned()),
+            "{path} {body}"
+        );
+    }
+    let unknown = s.request(
+        "POST",
+        "/proton/v1/ingest/streams/foo?format=lines",
+        &h,
+        ok.as_bytes(),
+    );
+    assert_eq!(
+        (unknown.status, unknown.text()),
+        (
+            404,
+            "{\"code\":78,\"error_msg\":\"Unknown URI\",\"request_id\":\"r1\"}\n".to_owned()
+        )
+    );
+    let q = s.get(&format!(
+        "/?query={}",
+        enc("SELECT id, name FROM table(nosuch)")
+    ));
+    assert_eq!(q.status, 404);
+    assert!(
+        q.text()
+            .starts_with("Code: 60. DB::Exception: Stream default.nosuch doesn't exist")
+    );
+    let all = s.get(&format!(
+        "/?query={}",
+        enc("SELECT id, name FROM table(foo)")
+    ));
+    assert_eq!(all.text(), "1\ta\n", "rejected requests stored nothing");
+}
