@@ -196,8 +196,8 @@ pub async fn write(
                     BodyErrorKind::TimedOut => (408, b.to_string()),
                     _ => (400, b.to_string()),
                 },
-                IngestErrorKind::Store(StoreError::Poisoned | StoreError::Closed) => {
-                    (503, e.kind_text())
+                IngestErrorKind::Store(s @ (StoreError::Poisoned | StoreError::Closed)) => {
+                    (503, s.to_string())
                 }
                 IngestErrorKind::Store(s) => (500, s.to_string()),
             };
@@ -212,15 +212,6 @@ pub async fn write(
                 response.close = true;
             }
             response
-        }
-    }
-}
-
-impl crate::ingest::IngestError {
-    fn kind_text(&self) -> String {
-        match &self.kind {
-            IngestErrorKind::Store(s) => s.to_string(),
-            other => format!("{other:?}"),
         }
     }
 }

@@ -210,8 +210,8 @@ async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Res
                     BodyErrorKind::TooLarge { .. } => (413, 229, b.to_string()),
                     _ => (400, 117, b.to_string()),
                 },
-                IngestErrorKind::Store(StoreError::Poisoned | StoreError::Closed) => {
-                    (503, 76, e.kind_text_proton())
+                IngestErrorKind::Store(s @ (StoreError::Poisoned | StoreError::Closed)) => {
+                    (503, 76, s.to_string())
                 }
                 IngestErrorKind::Store(s) => (500, 1000, s.to_string()),
             };
@@ -220,15 +220,6 @@ async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Res
                 response.close = true;
             }
             response
-        }
-    }
-}
-
-impl crate::ingest::IngestError {
-    fn kind_text_proton(&self) -> String {
-        match &self.kind {
-            IngestErrorKind::Store(s) => s.to_string(),
-            other => format!("{other:?}"),
         }
     }
 }

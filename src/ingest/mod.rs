@@ -13,4 +13,4 @@ mod pipeline;
 
 pub use convert::{ConvertOptions, Rules};
 pub use json_rows::{Shape, ShapeError};
-pub use pipeline::{IngestError, IngestErrorKind, IngestPlan, ingest_json};
+pub use pipeline::{IngestErrorKind, IngestPlan, ingest_json};
