@@ -8,4 +8,6 @@ use crate::store::Store;
 pub struct App {
     pub catalog: Arc<Catalog>,
     pub store: Store,
+    /// Cap on a compressed ingest body's inflated size (`--inflated-bytes-max`).
+    pub inflated_bytes_max: u64,
 }

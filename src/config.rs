@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::limits::{BODY_BYTES_MAX_DEFAULT, SYNC_INTERVAL_MS_DEFAULT};
+use crate::limits::{BODY_BYTES_MAX_DEFAULT, INFLATED_BYTES_MAX_DEFAULT, SYNC_INTERVAL_MS_DEFAULT};
 
 pub const DEFAULT_DATA_DIR: &str = "./tidegate-data";
 /// Machbase Neo's HTTP port and Proton's REST port.
@@ -19,6 +19,7 @@ pub struct Config {
     pub listen: Vec<SocketAddr>,
     pub sync_interval: Duration,
     pub body_bytes_max: u64,
+    pub inflated_bytes_max: u64,
     pub threads: usize,
 }
 
@@ -42,8 +43,12 @@ Options:
                           default 127.0.0.1:5654 and 127.0.0.1:3218)
   --sync-interval DUR     how often rows written with method=append / mode=async are fsynced,
                           e.g. 1000ms or 1s (env TIDEGATE_SYNC_INTERVAL; default 1000ms)
-  --body-bytes-max BYTES  largest request body accepted (env TIDEGATE_BODY_BYTES_MAX;
-                          default 68719476736)
+  --body-bytes-max BYTES  largest request body accepted, as sent (env TIDEGATE_BODY_BYTES_MAX;
+                          default 64GiB); BYTES is a number with an optional KiB, MiB or GiB
+  --inflated-bytes-max BYTES
+                          largest gzip/deflate body after decompression; larger ones (gzip
+                          bombs) are refused with 413 (env TIDEGATE_INFLATED_BYTES_MAX;
+                          default 64GiB)
   --threads N             executor threads (env TIDEGATE_THREADS; default: the CPU count, at most 4)
   -h, --help              print this help
   -V, --version           print the version
@@ -71,6 +76,22 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms))
 }
 
+/// A byte count: digits with an optional `KiB`, `MiB` or `GiB` suffix.
+fn parse_bytes(text: &str, what: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, shift) = [("KiB", 10), ("MiB", 20), ("GiB", 30)]
+        .iter()
+        .find_map(|(suffix, shift)| t.strip_suffix(suffix).map(|d| (d, *shift)))
+        .unwrap_or((t, 0));
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("invalid {what} `{text}` (use e.g. 1048576 or 64MiB)"))
+}
+
 fn parse_listen(list: &str) -> Result<Vec<SocketAddr>, String> {
     list.split(',')
         .map(str::trim)
@@ -96,11 +117,10 @@ pub fn parse(
         .map(|v| parse_duration(&v))
         .transpose()?;
     let mut body_bytes_max = env("TIDEGATE_BODY_BYTES_MAX")
-        .map(|v| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("invalid TIDEGATE_BODY_BYTES_MAX `{v}`"))
-        })
+        .map(|v| parse_bytes(&v, "TIDEGATE_BODY_BYTES_MAX"))
+        .transpose()?;
+    let mut inflated_bytes_max = env("TIDEGATE_INFLATED_BYTES_MAX")
+        .map(|v| parse_bytes(&v, "TIDEGATE_INFLATED_BYTES_MAX"))
         .transpose()?;
     let mut threads = env("TIDEGATE_THREADS")
         .map(|v| {
@@ -131,13 +151,8 @@ pub fn parse(
             "--data-dir" => data_dir = Some(PathBuf::from(value()?)),
             "--listen" => listen_flags.extend(parse_listen(&value()?)?),
             "--sync-interval" => sync_interval = Some(parse_duration(&value()?)?),
-            "--body-bytes-max" => {
-                let v = value()?;
-                body_bytes_max = Some(
-                    v.parse()
-                        .map_err(|_| format!("invalid --body-bytes-max `{v}`"))?,
-                )
-            }
+            "--body-bytes-max" => body_bytes_max = Some(parse_bytes(&value()?, &flag)?),
+            "--inflated-bytes-max" => inflated_bytes_max = Some(parse_bytes(&value()?, &flag)?),
             "--threads" => {
                 let v = value()?;
                 threads = Some(v.parse().map_err(|_| format!("invalid --threads `{v}`"))?)
@@ -164,6 +179,7 @@ pub fn parse(
         listen,
         sync_interval: sync_interval.unwrap_or(Duration::from_millis(SYNC_INTERVAL_MS_DEFAULT)),
         body_bytes_max: body_bytes_max.unwrap_or(BODY_BYTES_MAX_DEFAULT),
+        inflated_bytes_max: inflated_bytes_max.unwrap_or(INFLATED_BYTES_MAX_DEFAULT),
         threads,
     }))
 }
@@ -241,5 +257,28 @@ mod tests {
             "invalid listen address `nowhere` (use e.g. 127.0.0.1:5654)"
         );
         assert_eq!(parse(args(&["-h"]), |_| None).unwrap(), Command::Help);
+        assert_eq!(
+            parse(args(&["--inflated-bytes-max", "lots"]), |_| None).unwrap_err(),
+            "invalid --inflated-bytes-max `lots` (use e.g. 1048576 or 64MiB)"
+        );
+    }
+
+    #[test]
+    fn byte_counts_take_binary_suffixes() {
+        let c = serve(
+            parse(
+                args(&["--inflated-bytes-max=2MiB", "--body-bytes-max", "1GiB"]),
+                |_| None,
+            )
+            .unwrap(),
+        );
+        assert_eq!(c.inflated_bytes_max, 2 << 20);
+        assert_eq!(c.body_bytes_max, 1 << 30);
+        let env = |k: &str| (k == "TIDEGATE_INFLATED_BYTES_MAX").then(|| "4096".to_string());
+        assert_eq!(
+            serve(parse(args(&[]), env).unwrap()).inflated_bytes_max,
+            4096
+        );
+        assert!(parse(args(&["--body-bytes-max", "0"]), |_| None).is_err());
     }
 }

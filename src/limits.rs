@@ -21,6 +21,8 @@ pub const HEAD_BYTES_MAX: usize = 16 << 10;
 pub const HEADERS_MAX: usize = 64;
 /// Default cap on one request body, as sent on the wire.
 pub const BODY_BYTES_MAX_DEFAULT: u64 = 64 << 30;
+/// Default cap on one gzip/deflate body after decompression (gzip bombs end here).
+pub const INFLATED_BYTES_MAX_DEFAULT: u64 = 64 << 30;
 /// Bytes read from the socket per read call.
 pub const READ_CHUNK_BYTES: usize = 64 << 10;
 /// Unread body bytes drained after a reply so the connection can be kept; past this, close.

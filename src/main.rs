@@ -69,6 +69,7 @@ fn serve(config: Config) -> Result<(), String> {
     let app = Arc::new(App {
         catalog: Arc::new(Catalog::new(opened.tables)),
         store: store.clone(),
+        inflated_bytes_max: config.inflated_bytes_max,
     });
     let handler: Handler = {
         let app = Arc::clone(&app);

@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use crate::app::App;
 use crate::ingest::{
-    ConvertOptions, IngestErrorKind, IngestPlan, Rules, Shape, ShapeError, ingest_json,
+    BodyFormat, ConvertOptions, Encoding, Header, InflateError, IngestError, IngestErrorKind,
+    IngestPlan, Rules, Shape, ShapeError, ingest,
 };
 use crate::json_value::{self, JsonValue};
 use crate::limits::{CONTROL_BODY_BYTES_MAX, SQL_BYTES_MAX};
@@ -103,30 +104,21 @@ pub async fn write(
             );
         }
     };
-    let format = match param(&params, "format") {
-        Some(f) => f.to_ascii_lowercase(),
-        None => match request.content_type().as_str() {
-            "text/csv" => "csv".into(),
-            "application/x-ndjson" => "ndjson".into(),
-            _ => "json".into(),
+    let format = match write_format(request, &params) {
+        Ok(format) => format,
+        Err(reason) => return fail(400, &reason, started),
+    };
+    let encoding = match param(&params, "compress") {
+        Some(c) if c.eq_ignore_ascii_case("gzip") => Some(Encoding::Gzip),
+        Some(_) => None,
+        None => match request.header("content-encoding").map(str::trim) {
+            Some(e) if e.eq_ignore_ascii_case("gzip") || e.eq_ignore_ascii_case("x-gzip") => {
+                Some(Encoding::Gzip)
+            }
+            Some(e) if e.eq_ignore_ascii_case("deflate") => Some(Encoding::Zlib),
+            _ => None,
         },
     };
-    let gzip = match param(&params, "compress") {
-        Some(c) => c == "gzip",
-        None => request.header("content-encoding") == Some("gzip"),
-    };
-    if format == "csv" || format == "ndjson" || gzip {
-        let what = if gzip {
-            "gzip bodies".to_owned()
-        } else {
-            format!("{format} bodies")
-        };
-        return fail(
-            415,
-            &format!("{what} are not supported yet by this tidegate build; send JSON"),
-            started,
-        );
-    }
     let Some(table) = app.catalog.get(table_name) else {
         // The peer's describe failure, word for word (reference §1.9).
         return fail(
@@ -136,8 +128,10 @@ pub async fn write(
         );
     };
     let plan = IngestPlan {
-        table: table.clone(),
-        shape: Shape::Machbase,
+        table,
+        format,
+        encoding,
+        inflated_bytes_max: app.inflated_bytes_max,
         durability,
         convert: ConvertOptions {
             rules: Rules::Machbase,
@@ -146,7 +140,7 @@ pub async fn write(
             now_ns: timefmt::now_ns(),
         },
     };
-    match ingest_json(&app.store, &mut request.body, plan).await {
+    match ingest(&app.store, &mut request.body, plan).await {
         Ok(rows) => reply(
             200,
             true,
@@ -155,52 +149,7 @@ pub async fn write(
             None,
         ),
         Err(e) => {
-            let (status, reason) = match &e.kind {
-                IngestErrorKind::Shape(ShapeError::Json(j)) => (400, j.to_string()),
-                IngestErrorKind::Shape(ShapeError::Shape { message, at }) => (
-                    400,
-                    format!("{message} (line {}, byte {})", at.line, at.byte),
-                ),
-                IngestErrorKind::Shape(other) => (400, format!("{other:?}")),
-                IngestErrorKind::UnknownColumn(c) => (
-                    400,
-                    format!("column \"{c}\" not found in the table \"{table_name}\""),
-                ),
-                IngestErrorKind::DuplicateColumn(c) => {
-                    (400, format!("column \"{c}\" is listed more than once"))
-                }
-                IngestErrorKind::RowWidth { got, expected } => (
-                    400,
-                    format!(
-                        "rows[{}] number of columns not matched ({got}); table '{table_name}' has {expected} columns",
-                        e.row
-                    ),
-                ),
-                IngestErrorKind::Convert {
-                    index,
-                    column,
-                    type_name,
-                    found,
-                    detail,
-                } => (
-                    400,
-                    format!(
-                        "rows[{}] column[{index}] is not a {type_name}, but {} (column {column}: {detail})",
-                        e.row,
-                        found.go_type()
-                    ),
-                ),
-                IngestErrorKind::Batch(b) => (400, format!("rows[{}] {b}", e.row)),
-                IngestErrorKind::Body(b) => match b.kind {
-                    BodyErrorKind::TooLarge { .. } => (413, b.to_string()),
-                    BodyErrorKind::TimedOut => (408, b.to_string()),
-                    _ => (400, b.to_string()),
-                },
-                IngestErrorKind::Store(s @ (StoreError::Poisoned | StoreError::Closed)) => {
-                    (503, s.to_string())
-                }
-                IngestErrorKind::Store(s) => (500, s.to_string()),
-            };
+            let (status, reason) = write_error(&e, format, table_name);
             let mut response = reply(
                 status,
                 false,
@@ -213,6 +162,130 @@ pub async fn write(
             }
             response
         }
+    }
+}
+
+/// The body format (reference §1.3): `?format=` over the Content-Type (`text/csv`,
+/// `application/x-ndjson`, anything else JSON), with CSV's `header`, `heading` and
+/// `delimiter`.
+fn write_format(request: &Request, params: &[(String, String)]) -> Result<BodyFormat, String> {
+    let name = match param(params, "format") {
+        Some(f) => f.to_ascii_lowercase(),
+        None => match request.content_type().as_str() {
+            "text/csv" => "csv".into(),
+            "application/x-ndjson" => "ndjson".into(),
+            _ => "json".into(),
+        },
+    };
+    match name.as_str() {
+        "json" => Ok(BodyFormat::Json(Shape::Machbase)),
+        "ndjson" => Ok(BodyFormat::Ndjson),
+        "csv" => {
+            let header = match param(params, "header")
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("columns" | "column") => Header::Columns,
+                Some("skip") => Header::Skip,
+                _ if param(params, "heading").is_some_and(str_bool) => Header::Skip,
+                _ => Header::None,
+            };
+            let delimiter = match param(params, "delimiter") {
+                None => b',',
+                // A literal backslash-t, as shells and URLs often carry a tab.
+                Some(d) if d.starts_with("\\t") => b'\t',
+                Some(d) => match d.chars().next() {
+                    Some(c) if c.is_ascii() && !matches!(c, '"' | '\r' | '\n') => c as u8,
+                    _ => {
+                        return Err(format!(
+                            "delimiter {d:?} is not supported; use one ASCII character other than a quote or a line break"
+                        ));
+                    }
+                },
+            };
+            Ok(BodyFormat::Csv { delimiter, header })
+        }
+        other => Err(format!("unknown format {other}; use json, ndjson or csv")),
+    }
+}
+
+/// Machbase's boolean parameters: `true` (any case) or `1`.
+fn str_bool(v: &str) -> bool {
+    v.eq_ignore_ascii_case("true") || v == "1"
+}
+
+/// Status and reason of a failed write: the peer's texts where it has them, then the row
+/// (1-based) and column, which the peer does not name.
+fn write_error(e: &IngestError, format: BodyFormat, table: &str) -> (u16, String) {
+    let row = e.row;
+    let csv = matches!(format, BodyFormat::Csv { .. });
+    match &e.kind {
+        IngestErrorKind::Shape(ShapeError::Json(j)) if row > 0 => {
+            (400, format!("{j} (in row {row})"))
+        }
+        IngestErrorKind::UnknownColumn(c) if csv => (
+            400,
+            format!(
+                "CSV header '{}' not found in columns of table \"{table}\"",
+                c.to_uppercase()
+            ),
+        ),
+        IngestErrorKind::UnknownColumn(c) => (
+            400,
+            format!("column \"{c}\" not found in the table \"{table}\""),
+        ),
+        IngestErrorKind::RowWidth { got, expected } if csv => (
+            400,
+            format!("too many columns ({got}); CSV header has {expected} fields (row {row})"),
+        ),
+        IngestErrorKind::RowWidth { got, expected } => (
+            400,
+            format!(
+                "rows[{row}] number of columns not matched ({got}); table '{table}' has {expected} columns"
+            ),
+        ),
+        IngestErrorKind::Convert {
+            index,
+            keyed,
+            column,
+            type_name,
+            found,
+            detail,
+        } => {
+            let place = if *keyed {
+                format!("field[{column}]")
+            } else {
+                format!("column[{index}]")
+            };
+            (
+                400,
+                format!(
+                    "rows[{row}] {place} is not a {type_name}, but {} (column {column}: {detail})",
+                    found.go_type()
+                ),
+            )
+        }
+        IngestErrorKind::NoKnownKey => (
+            400,
+            format!("rows[{row}] has no key that names a column of table '{table}'"),
+        ),
+        IngestErrorKind::Csv(c) if row > 0 => (400, format!("{c} (row {row})")),
+        IngestErrorKind::Batch(b) => (400, format!("rows[{row}] {b}")),
+        // The peer answers 500 when the gzip header is wrong before anything was read.
+        IngestErrorKind::Inflate(InflateError::InvalidHeader) if e.rows_stored == 0 && row == 0 => {
+            (500, e.kind.to_string())
+        }
+        IngestErrorKind::Inflate(InflateError::TooLarge { .. }) => (413, e.kind.to_string()),
+        IngestErrorKind::Body(b) => match b.kind {
+            BodyErrorKind::TooLarge { .. } => (413, b.to_string()),
+            BodyErrorKind::TimedOut => (408, b.to_string()),
+            _ => (400, b.to_string()),
+        },
+        IngestErrorKind::Store(s @ (StoreError::Poisoned | StoreError::Closed)) => {
+            (503, s.to_string())
+        }
+        IngestErrorKind::Store(s) => (500, s.to_string()),
+        other => (400, other.to_string()),
     }
 }
 

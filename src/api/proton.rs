@@ -8,7 +8,8 @@
 
 use crate::app::App;
 use crate::ingest::{
-    ConvertOptions, IngestErrorKind, IngestPlan, Rules, Shape, ShapeError, ingest_json,
+    BodyFormat, ConvertOptions, Encoding, InflateError, IngestErrorKind, IngestPlan, Rules, Shape,
+    ShapeError, ingest,
 };
 use crate::server::http::BodyErrorKind;
 use crate::server::{Request, Response};
@@ -61,7 +62,7 @@ pub async fn route(app: &App, request: &mut Request) -> Response {
         ("GET", "ping") => json_reply(200, b"{\"status\":\"UP\"}".to_vec(), &id),
         ("POST", r) if r.starts_with("v1/ingest/streams/") => {
             let stream = r.trim_start_matches("v1/ingest/streams/").to_owned();
-            ingest(app, request, &stream, &id).await
+            ingest_stream(app, request, &stream, &id).await
         }
         _ => unknown_uri(&id),
     }
@@ -77,7 +78,7 @@ fn unknown_uri(id: &str) -> Response {
     r
 }
 
-async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Response {
+async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str) -> Response {
     // Proton's route admits only `?mode=<word>` (reference §1.1).
     let mode = match request.query.as_str() {
         "" => None,
@@ -96,19 +97,10 @@ async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Res
         Some("async") | Some("fire_and_forget") => Durability::Applied,
         Some(other) => return error(400, 408, &format!("No support ingest mode: {other}"), id),
     };
-    if let Some(encoding) = request.header("content-encoding") {
-        let e = encoding.trim().to_ascii_lowercase();
-        if !(e.is_empty() || e == "none" || e == "identity") {
-            return error(
-                501,
-                48,
-                &format!(
-                    "Unknown compression method {encoding}. This tidegate build reads only uncompressed ingest bodies"
-                ),
-                id,
-            );
-        }
-    }
+    let encoding = match body_encoding(request.header("content-encoding")) {
+        Ok(encoding) => encoding,
+        Err(message) => return error(501, 48, &message, id),
+    };
     let Some(table) = app.catalog.get(stream) else {
         return error(
             404,
@@ -121,7 +113,9 @@ async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Res
     };
     let plan = IngestPlan {
         table,
-        shape: Shape::Proton,
+        format: BodyFormat::Json(Shape::Proton),
+        encoding,
+        inflated_bytes_max: app.inflated_bytes_max,
         durability,
         convert: ConvertOptions {
             rules: Rules::Proton,
@@ -130,7 +124,7 @@ async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Res
             now_ns: timefmt::now_ns(),
         },
     };
-    match ingest_json(&app.store, &mut request.body, plan).await {
+    match ingest(&app.store, &mut request.body, plan).await {
         Ok(_) => {
             let mut body = b"{\"request_id\":".to_vec();
             crate::output::json_string(id, false, &mut body);
@@ -206,6 +200,14 @@ async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Res
                     )
                 }
                 IngestErrorKind::Batch(b) => (400, 117, format!("{b} (at row {})", e.row)),
+                IngestErrorKind::Inflate(InflateError::TooLarge { .. }) => {
+                    (413, 229, e.kind.to_string())
+                }
+                IngestErrorKind::Inflate(i) => (400, 354, format!("Code: 354. {i}")),
+                // Only Machbase bodies are NDJSON or CSV.
+                IngestErrorKind::NoKnownKey | IngestErrorKind::Csv(_) => {
+                    (400, 117, e.kind.to_string())
+                }
                 IngestErrorKind::Body(b) => match b.kind {
                     BodyErrorKind::TooLarge { .. } => (413, 229, b.to_string()),
                     _ => (400, 117, b.to_string()),
@@ -221,5 +223,24 @@ async fn ingest(app: &App, request: &mut Request, stream: &str, id: &str) -> Res
             }
             response
         }
+    }
+}
+
+/// `Content-Encoding` as Proton reads it (reference §1.2): gzip and deflate are inflated;
+/// the other methods Proton knows are refused as not built in; anything else is unknown.
+fn body_encoding(header: Option<&str>) -> Result<Option<Encoding>, String> {
+    let Some(raw) = header else { return Ok(None) };
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "" | "none" | "auto" | "identity" => Ok(None),
+        "gzip" | "gz" | "x-gzip" => Ok(Some(Encoding::Gzip)),
+        "deflate" => Ok(Some(Encoding::Zlib)),
+        "br" | "brotli" | "xz" | "lzma" | "zstd" | "zst" | "lz4" | "bz2" | "snappy" => {
+            Err(format!(
+                "Code: 48. DB::Exception: Compression method {raw} is not supported by tidegate; send gzip, deflate or an uncompressed body. (NOT_IMPLEMENTED)"
+            ))
+        }
+        _ => Err(format!(
+            "Code: 48. DB::Exception: Unknown compression method {raw}. Only 'auto', 'none', 'gzip', 'deflate', 'br', 'xz', 'zstd', 'lz4', 'bz2', 'snappy' are supported as compression methods. (NOT_IMPLEMENTED)"
+        )),
     }
 }

@@ -209,36 +209,7 @@ mod tests {
     use super::*;
 
     fn example() -> Table {
-        let col = |name: &str, ty, role| Column {
-            name: name.into(),
-            ty,
-            nullable: role == ColumnRole::Plain,
-            default: DefaultValue::None,
-            role,
-            summarized: false,
-        };
-        Table::new(
-            7,
-            "EXAMPLE".into(),
-            TableKind::Tag,
-            vec![
-                col(
-                    "NAME",
-                    ColumnType::String { len_max: Some(40) },
-                    ColumnRole::TagName,
-                ),
-                col(
-                    "TIME",
-                    ColumnType::DateTime {
-                        precision: 9,
-                        tz: None,
-                    },
-                    ColumnRole::BaseTime,
-                ),
-                col("VALUE", ColumnType::Float64, ColumnRole::Plain),
-            ],
-        )
-        .unwrap()
+        Table::example(7, "EXAMPLE")
     }
 
     #[test]

@@ -177,6 +177,40 @@ impl Table {
         self.columns.get(index)
     }
 
+    /// Test fixture: Machbase's documentation table
+    /// `EXAMPLE (NAME varchar(40) PRIMARY KEY, TIME datetime BASETIME, VALUE double)`.
+    #[cfg(test)]
+    pub fn example(id: u32, name: &str) -> Table {
+        let col = |name: &str, ty, role| Column {
+            name: name.into(),
+            ty,
+            nullable: role == ColumnRole::Plain,
+            default: DefaultValue::None,
+            role,
+            summarized: false,
+        };
+        let columns = vec![
+            col(
+                "NAME",
+                ColumnType::String { len_max: Some(40) },
+                ColumnRole::TagName,
+            ),
+            col(
+                "TIME",
+                ColumnType::DateTime {
+                    precision: 9,
+                    tz: None,
+                },
+                ColumnRole::BaseTime,
+            ),
+            col("VALUE", ColumnType::Float64, ColumnRole::Plain),
+        ];
+        match Table::new(id, name.into(), TableKind::Tag, columns) {
+            Ok(table) => table,
+            Err(e) => panic!("fixture: {e:?}"),
+        }
+    }
+
     /// Whether `SELECT *` shows this column. Streams show `_tp_time` (Proton's
     /// `asterisk_include_reserved_columns` default); nothing is hidden today.
     pub fn is_visible(&self, _index: usize) -> bool {

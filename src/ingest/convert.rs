@@ -21,13 +21,15 @@ pub enum Scalar {
     True,
     False,
     Null,
+    /// An untyped text field (CSV): `""` and `NULL` mean NULL except in string columns.
+    Text,
 }
 
 impl Scalar {
     /// Go's name for the decoded JSON type, as Machbase's messages print it.
     pub fn go_type(self) -> &'static str {
         match self {
-            Scalar::String => "string",
+            Scalar::String | Scalar::Text => "string",
             Scalar::Number => "json.Number",
             Scalar::True | Scalar::False => "bool",
             Scalar::Null => "<nil>",
@@ -81,6 +83,9 @@ pub fn json_scalar(
             *slot = Value::Null;
         }
         return Ok(());
+    }
+    if kind == Scalar::Text {
+        return csv_field(column, text, opts, slot);
     }
     let mismatch = || {
         err(format!(
@@ -144,6 +149,29 @@ pub fn json_scalar(
             };
             text_value(column, numeric_text, opts, slot)
         }
+    }
+}
+
+/// A CSV field: text as written for string columns, NULL for `""` and `NULL` elsewhere
+/// (reference §1.7), else parsed as the column's type.
+fn csv_field(
+    column: &Column,
+    text: &str,
+    opts: &ConvertOptions,
+    slot: &mut Value,
+) -> Result<(), ConvertError> {
+    match column.ty {
+        ColumnType::String { .. } => json_scalar(column, Scalar::String, text, opts, slot),
+        _ if text.is_empty() || text == "NULL" => {
+            *slot = Value::Null;
+            Ok(())
+        }
+        ColumnType::Json => json_scalar(column, Scalar::String, text, opts, slot),
+        ColumnType::DateTime { .. } => {
+            *slot = Value::Time(parse_time_text(text, opts)?);
+            Ok(())
+        }
+        _ => text_value(column, text, opts, slot),
     }
 }
 

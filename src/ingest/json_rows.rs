@@ -9,6 +9,7 @@
 //! column list (a client that sends `rows` first gets a clear error, not a buffered body).
 
 use super::convert::Scalar;
+use super::decoder::{RowDecoder, Step};
 use super::json::{JsonError, Position, Step as TokStep, Token, Tokenizer};
 use crate::limits::FIELD_BYTES_MAX;
 
@@ -19,18 +20,6 @@ const COLUMNS_MAX: usize = 4096;
 pub enum Shape {
     Machbase,
     Proton,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    NeedInput,
-    /// The column list was read: `columns()` holds it. Comes before any value.
-    Columns,
-    RowStart,
-    /// One value of the current row; its text is in `text()`.
-    Value(Scalar),
-    RowEnd,
-    End,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,14 +87,6 @@ impl JsonRowsDecoder {
         }
     }
 
-    pub fn columns(&self) -> &[String] {
-        &self.columns
-    }
-
-    pub fn text(&self) -> &str {
-        self.tok.text_str()
-    }
-
     fn shape_error(&self, message: &str) -> ShapeError {
         ShapeError::Shape {
             message: message.to_owned(),
@@ -116,10 +97,20 @@ impl JsonRowsDecoder {
     fn key_is(&self, name: &str) -> bool {
         self.tok.text_str().eq_ignore_ascii_case(name)
     }
+}
 
-    /// Advances by at most one step. An empty `input` means end of body, so a caller whose
-    /// chunk is used up fetches the next chunk instead of calling with an empty slice.
-    pub fn next(&mut self, input: &[u8]) -> Result<(Step, usize), ShapeError> {
+impl RowDecoder for JsonRowsDecoder {
+    type Error = ShapeError;
+
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    fn text(&self) -> &str {
+        self.tok.text_str()
+    }
+
+    fn next(&mut self, input: &[u8]) -> Result<(Step, usize), ShapeError> {
         let mut used = 0;
         loop {
             let rest = input.get(used..).unwrap_or_default();
@@ -152,7 +143,9 @@ impl JsonRowsDecoder {
             }
         }
     }
+}
 
+impl JsonRowsDecoder {
     fn on_token(&mut self, token: Token) -> Result<Option<Step>, ShapeError> {
         use State::*;
         match (self.state, token) {
@@ -310,47 +303,10 @@ impl JsonRowsDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Runs the decoder over `chunks`, rendering steps as text.
-    fn walk(shape: Shape, chunks: &[&[u8]]) -> Result<Vec<String>, String> {
-        let mut d = JsonRowsDecoder::new(shape);
-        let mut out = Vec::new();
-        // An empty chunk means end of body, so only the last one may be empty.
-        let mut chunks: Vec<&[u8]> = chunks.iter().copied().filter(|c| !c.is_empty()).collect();
-        chunks.push(b"");
-        for chunk in chunks {
-            let at_end = chunk.is_empty();
-            let mut rest = chunk;
-            loop {
-                if rest.is_empty() && !at_end {
-                    break;
-                }
-                let (step, used) = d.next(rest).map_err(|e| format!("{e:?}"))?;
-                rest = &rest[used..];
-                match step {
-                    Step::NeedInput => break,
-                    Step::Columns => out.push(format!("cols:{}", d.columns().join(","))),
-                    Step::RowStart => out.push("[".into()),
-                    Step::Value(Scalar::Null) => out.push("Null".into()),
-                    Step::Value(k) => out.push(format!("{k:?}:{}", d.text())),
-                    Step::RowEnd => out.push("]".into()),
-                    Step::End => {
-                        out.push("end".into());
-                        return Ok(out);
-                    }
-                }
-            }
-        }
-        Err("no end".into())
-    }
+    use crate::ingest::decoder::walk_every_split;
 
     fn every_split(shape: Shape, body: &[u8]) -> Result<Vec<String>, String> {
-        let whole = walk(shape, &[body]);
-        for i in 0..=body.len() {
-            let (a, b) = body.split_at(i);
-            assert_eq!(walk(shape, &[a, b]), whole, "split at {i}");
-        }
-        whole
+        walk_every_split(|| JsonRowsDecoder::new(shape), body)
     }
 
     #[test]

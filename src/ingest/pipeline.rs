@@ -7,13 +7,18 @@
 //!   number of rows in batches the writer acknowledged.
 //! - Per-row work allocates nothing once the row buffers have grown.
 
+use std::fmt;
 use std::sync::Arc;
 
 use super::convert::{self, ConvertOptions, Scalar};
-use super::json_rows::{JsonRowsDecoder, Shape, ShapeError, Step};
+use super::csv_rows::{CsvError, CsvRowsDecoder, Header};
+use super::decoder::{RowDecoder, Step};
+use super::inflate::{Encoding, InflateError, Inflater};
+use super::json_rows::{JsonRowsDecoder, Shape, ShapeError};
+use super::ndjson_rows::NdjsonRowsDecoder;
 use crate::catalog::Table;
 use crate::server::Body;
-use crate::server::http::BodyError;
+use crate::server::http::{BodyError, BodyErrorKind};
 use crate::store::{Ack, BatchError, Durability, RowBatch, Store, StoreError};
 use crate::value::Value;
 
@@ -28,17 +33,77 @@ pub enum IngestErrorKind {
         got: usize,
         expected: usize,
     },
-    /// A value did not convert; `index` is the 0-based position in the row.
+    /// A value did not convert; `index` is the 0-based position in the row, or for a keyed
+    /// (NDJSON) value the column's position in the table.
     Convert {
         index: usize,
+        keyed: bool,
         column: String,
         type_name: &'static str,
         found: Scalar,
         detail: String,
     },
+    /// An NDJSON row none of whose keys is a column.
+    NoKnownKey,
+    Csv(CsvError),
+    Inflate(InflateError),
     Batch(BatchError),
     Body(BodyError),
     Store(StoreError),
+}
+
+/// Dialect-neutral texts; the API layers use the peers' own texts where those exist.
+impl fmt::Display for IngestErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IngestErrorKind::Shape(ShapeError::Json(e)) => write!(f, "{e}"),
+            IngestErrorKind::Shape(ShapeError::Shape { message, at }) => {
+                write!(f, "{message} (line {}, byte {})", at.line, at.byte)
+            }
+            IngestErrorKind::Shape(other) => write!(f, "{other:?}"),
+            IngestErrorKind::UnknownColumn(c) => write!(f, "column \"{c}\" is not in the table"),
+            IngestErrorKind::DuplicateColumn(c) => {
+                write!(f, "column \"{c}\" is listed more than once")
+            }
+            IngestErrorKind::RowWidth { got, expected } => {
+                write!(f, "a row has {got} values where {expected} were expected")
+            }
+            IngestErrorKind::Convert { column, detail, .. } => {
+                write!(f, "column {column}: {detail}")
+            }
+            IngestErrorKind::NoKnownKey => {
+                f.write_str("a row has no key that names a column of the table")
+            }
+            IngestErrorKind::Csv(e) => write!(f, "{e}"),
+            IngestErrorKind::Inflate(e) => write!(f, "{e}"),
+            IngestErrorKind::Batch(e) => write!(f, "{e}"),
+            IngestErrorKind::Body(e) => write!(f, "{e}"),
+            IngestErrorKind::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<ShapeError> for IngestErrorKind {
+    fn from(e: ShapeError) -> Self {
+        IngestErrorKind::Shape(e)
+    }
+}
+
+impl From<CsvError> for IngestErrorKind {
+    fn from(e: CsvError) -> Self {
+        IngestErrorKind::Csv(e)
+    }
+}
+
+/// Inflated bytes handed to the decoder at a time.
+const INFLATE_CHUNK_BYTES: usize = 64 << 10;
+
+/// How the body is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Json(Shape),
+    Ndjson,
+    Csv { delimiter: u8, header: Header },
 }
 
 #[derive(Debug, Clone)]
@@ -53,7 +118,10 @@ pub struct IngestError {
 /// What one request writes where, and how.
 pub struct IngestPlan {
     pub table: Arc<Table>,
-    pub shape: Shape,
+    pub format: BodyFormat,
+    /// Compression of the body, if any, and the cap on its inflated size.
+    pub encoding: Option<Encoding>,
+    pub inflated_bytes_max: u64,
     pub durability: Durability,
     pub convert: ConvertOptions,
 }
@@ -66,16 +134,25 @@ struct RowAssembler {
     values: Vec<Value>,
     present: Vec<bool>,
     width: usize,
+    /// Rows are objects of keyed values (NDJSON): any subset of the columns makes a row.
+    keyed_rows: bool,
+    /// Keyed values in this row.
+    keyed: usize,
+    /// The row's first value that did not convert, reported at the row's end.
+    convert_error: Option<IngestErrorKind>,
 }
 
 impl RowAssembler {
-    fn new(table: Arc<Table>) -> Self {
+    fn new(table: Arc<Table>, keyed_rows: bool) -> Self {
         let n = table.columns.len();
         RowAssembler {
             targets: (0..n).collect(),
             values: vec![Value::Null; n],
             present: vec![false; n],
             width: 0,
+            keyed_rows,
+            keyed: 0,
+            convert_error: None,
             table,
         }
     }
@@ -97,6 +174,8 @@ impl RowAssembler {
 
     fn start_row(&mut self) {
         self.width = 0;
+        self.keyed = 0;
+        self.convert_error = None;
         self.present.iter_mut().for_each(|p| *p = false);
     }
 
@@ -117,9 +196,46 @@ impl RowAssembler {
         else {
             return Ok(());
         };
+        if let Err(e) = convert::json_scalar(column, kind, text, opts, slot) {
+            // Kept until the row ends: a wrong row width is the clearer error, and the
+            // peer checks it first.
+            if self.convert_error.is_none() {
+                self.convert_error = Some(IngestErrorKind::Convert {
+                    index: position,
+                    keyed: false,
+                    column: column.name.to_string(),
+                    type_name: column.ty.machbase_name(),
+                    found: kind,
+                    detail: e.detail,
+                });
+            }
+        }
+        if let Some(p) = self.present.get_mut(index) {
+            *p = true;
+        }
+        Ok(())
+    }
+
+    /// A value named by key; keys that are not columns are ignored, as the peer does.
+    fn keyed(
+        &mut self,
+        key: &str,
+        kind: Scalar,
+        text: &str,
+        opts: &ConvertOptions,
+    ) -> Result<(), IngestErrorKind> {
+        let Some(index) = self.table.column_index(key) else {
+            return Ok(());
+        };
+        let (Some(column), Some(slot)) =
+            (self.table.columns.get(index), self.values.get_mut(index))
+        else {
+            return Ok(());
+        };
         convert::json_scalar(column, kind, text, opts, slot).map_err(|e| {
             IngestErrorKind::Convert {
-                index: position,
+                index,
+                keyed: true,
                 column: column.name.to_string(),
                 type_name: column.ty.machbase_name(),
                 found: kind,
@@ -129,15 +245,23 @@ impl RowAssembler {
         if let Some(p) = self.present.get_mut(index) {
             *p = true;
         }
+        self.keyed += 1;
         Ok(())
     }
 
     fn finish_row(&mut self, batch: &mut RowBatch, now_ns: i64) -> Result<(), IngestErrorKind> {
-        if self.width != self.targets.len() {
+        if self.keyed_rows {
+            if self.keyed == 0 {
+                return Err(IngestErrorKind::NoKnownKey);
+            }
+        } else if self.width != self.targets.len() {
             return Err(IngestErrorKind::RowWidth {
                 got: self.width,
                 expected: self.targets.len(),
             });
+        }
+        if let Some(e) = self.convert_error.take() {
+            return Err(e);
         }
         for (i, column) in self.table.columns.iter().enumerate() {
             if !self.present.get(i).copied().unwrap_or(false)
@@ -181,96 +305,181 @@ impl Committer<'_> {
     }
 }
 
-/// Decodes a JSON body and stores its rows. Returns the number of rows stored.
-pub async fn ingest_json(
-    store: &Store,
-    body: &mut Body,
-    plan: IngestPlan,
-) -> Result<u64, IngestError> {
-    let mut decoder = JsonRowsDecoder::new(plan.shape);
-    let mut rows = RowAssembler::new(Arc::clone(&plan.table));
-    let mut batch = RowBatch::new(Arc::clone(&plan.table), plan.convert.now_ns);
-    let mut committer = Committer {
-        store,
-        durability: plan.durability,
-        pending: Vec::new(),
-        stored: 0,
-    };
-    let mut row_number: u64 = 0;
-    let result: Result<(), IngestErrorKind> = async {
-        loop {
-            let chunk = body.chunk().await.map_err(IngestErrorKind::Body)?;
-            let at_end = chunk.is_empty();
-            let mut rest = chunk;
-            loop {
-                if rest.is_empty() && !at_end {
-                    break;
-                }
-                let (step, used) = decoder.next(rest).map_err(IngestErrorKind::Shape)?;
-                rest = rest.get(used..).unwrap_or_default();
-                match step {
-                    Step::NeedInput => break,
-                    Step::Columns => rows.set_columns(decoder.columns())?,
-                    Step::RowStart => {
-                        row_number += 1;
-                        rows.start_row();
-                    }
-                    Step::Value(kind) => rows.value(kind, decoder.text(), &plan.convert)?,
-                    Step::RowEnd => {
-                        rows.finish_row(&mut batch, plan.convert.now_ns)?;
-                        if batch.is_full() {
-                            let full = std::mem::replace(
-                                &mut batch,
-                                RowBatch::new(Arc::clone(&plan.table), plan.convert.now_ns),
-                            );
-                            committer
-                                .submit(full)
-                                .await
-                                .map_err(IngestErrorKind::Store)?;
-                        }
-                    }
-                    Step::End => {
-                        if !batch.is_empty() {
-                            committer
-                                .submit(batch)
-                                .await
-                                .map_err(IngestErrorKind::Store)?;
-                        }
-                        return Ok(());
-                    }
-                }
-            }
-            if at_end {
-                // The decoder reports End or an error on the empty chunk; reaching here
-                // would mean it asked for input after the body ended.
-                return Err(IngestErrorKind::Body(BodyError {
-                    kind: crate::server::http::BodyErrorKind::Truncated,
-                    detail: String::new(),
-                }));
-            }
+/// Decodes a body in the plan's format and stores its rows. Returns the number of rows
+/// stored.
+pub async fn ingest(store: &Store, body: &mut Body, plan: IngestPlan) -> Result<u64, IngestError> {
+    match plan.format {
+        BodyFormat::Json(shape) => run(store, body, &plan, JsonRowsDecoder::new(shape)).await,
+        BodyFormat::Ndjson => {
+            let decoder = NdjsonRowsDecoder::new(Arc::clone(&plan.table));
+            run(store, body, &plan, decoder).await
+        }
+        BodyFormat::Csv { delimiter, header } => {
+            run(store, body, &plan, CsvRowsDecoder::new(delimiter, header)).await
         }
     }
-    .await;
-    let settled = committer.settle().await;
+}
+
+async fn run<D>(
+    store: &Store,
+    body: &mut Body,
+    plan: &IngestPlan,
+    decoder: D,
+) -> Result<u64, IngestError>
+where
+    D: RowDecoder,
+    D::Error: Into<IngestErrorKind>,
+{
+    let mut run = Run {
+        decoder,
+        rows: RowAssembler::new(Arc::clone(&plan.table), plan.format == BodyFormat::Ndjson),
+        batch: RowBatch::new(Arc::clone(&plan.table), plan.convert.now_ns),
+        committer: Committer {
+            store,
+            durability: plan.durability,
+            pending: Vec::new(),
+            stored: 0,
+        },
+        row_number: 0,
+        plan,
+    };
+    let result = run.drive(body).await;
+    let settled = run.committer.settle().await;
     let row = match &result {
         Err(
             IngestErrorKind::Shape(_)
             | IngestErrorKind::UnknownColumn(_)
-            | IngestErrorKind::DuplicateColumn(_),
+            | IngestErrorKind::DuplicateColumn(_)
+            | IngestErrorKind::Inflate(_),
         ) => 0,
-        _ => row_number,
+        _ => run.row_number,
     };
     match (result, settled) {
-        (Ok(()), Ok(())) => Ok(committer.stored),
+        (Ok(()), Ok(())) => Ok(run.committer.stored),
         (Err(kind), _) => Err(IngestError {
             kind,
             row,
-            rows_stored: committer.stored,
+            rows_stored: run.committer.stored,
         }),
         (Ok(()), Err(e)) => Err(IngestError {
             kind: IngestErrorKind::Store(e),
             row: 0,
-            rows_stored: committer.stored,
+            rows_stored: run.committer.stored,
         }),
+    }
+}
+
+/// One request's decoding state: decoder, the row being assembled, the batch being filled.
+struct Run<'a, D> {
+    decoder: D,
+    rows: RowAssembler,
+    batch: RowBatch,
+    committer: Committer<'a>,
+    /// 1-based number of the row being decoded.
+    row_number: u64,
+    plan: &'a IngestPlan,
+}
+
+impl<D> Run<'_, D>
+where
+    D: RowDecoder,
+    D::Error: Into<IngestErrorKind>,
+{
+    /// Pulls the body through the inflater (if any) and the decoder until the body ends.
+    async fn drive(&mut self, body: &mut Body) -> Result<(), IngestErrorKind> {
+        let mut inflater = self.plan.encoding.map(|encoding| {
+            (
+                Inflater::new(encoding, self.plan.inflated_bytes_max),
+                vec![0u8; INFLATE_CHUNK_BYTES],
+            )
+        });
+        loop {
+            let chunk = body.chunk().await.map_err(IngestErrorKind::Body)?;
+            let Some((inflater, out)) = &mut inflater else {
+                if self.feed(chunk).await? {
+                    return Ok(());
+                }
+                continue;
+            };
+            if chunk.is_empty() {
+                inflater.finish().map_err(IngestErrorKind::Inflate)?;
+                self.feed(&[]).await?;
+                return Ok(());
+            }
+            let mut rest = chunk;
+            loop {
+                let (used, written) = inflater
+                    .inflate(rest, out)
+                    .map_err(IngestErrorKind::Inflate)?;
+                rest = rest.get(used..).unwrap_or_default();
+                let inflated = out.get(..written).unwrap_or_default();
+                if !inflated.is_empty() {
+                    // Whether the decoder saw its end matters only at the body's end; the
+                    // inflater still checks the rest of the compressed stream.
+                    self.feed(inflated).await?;
+                }
+                if rest.is_empty() && written < out.len() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Feeds one piece of the body; an empty piece is the end. Returns whether the decoder
+    /// reached its end.
+    async fn feed(&mut self, piece: &[u8]) -> Result<bool, IngestErrorKind> {
+        let at_end = piece.is_empty();
+        let mut rest = piece;
+        loop {
+            if rest.is_empty() && !at_end {
+                return Ok(false);
+            }
+            let (step, used) = self.decoder.next(rest).map_err(Into::into)?;
+            rest = rest.get(used..).unwrap_or_default();
+            let opts = &self.plan.convert;
+            match step {
+                Step::NeedInput if at_end => {
+                    // A decoder reports End or an error at the end of the body; asking for
+                    // more would be a decoder bug, reported rather than looping.
+                    return Err(IngestErrorKind::Body(BodyError {
+                        kind: BodyErrorKind::Truncated,
+                        detail: String::new(),
+                    }));
+                }
+                Step::NeedInput => return Ok(false),
+                Step::Columns => self.rows.set_columns(self.decoder.columns())?,
+                Step::RowStart => {
+                    self.row_number += 1;
+                    self.rows.start_row();
+                }
+                Step::Value(kind) => self.rows.value(kind, self.decoder.text(), opts)?,
+                Step::Keyed(kind) => {
+                    self.rows
+                        .keyed(self.decoder.key(), kind, self.decoder.text(), opts)?
+                }
+                Step::RowEnd => {
+                    self.rows.finish_row(&mut self.batch, opts.now_ns)?;
+                    if self.batch.is_full() {
+                        let fresh = RowBatch::new(Arc::clone(&self.plan.table), opts.now_ns);
+                        let full = std::mem::replace(&mut self.batch, fresh);
+                        self.committer
+                            .submit(full)
+                            .await
+                            .map_err(IngestErrorKind::Store)?;
+                    }
+                }
+                Step::End => {
+                    if !self.batch.is_empty() {
+                        let fresh = RowBatch::new(Arc::clone(&self.plan.table), opts.now_ns);
+                        let last = std::mem::replace(&mut self.batch, fresh);
+                        self.committer
+                            .submit(last)
+                            .await
+                            .map_err(IngestErrorKind::Store)?;
+                    }
+                    return Ok(true);
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,492 @@
+//! Streaming decompression of request bodies: gzip (RFC 1952, several members in a row as Go
+//! and zcat accept) and zlib (RFC 1950, HTTP's `deflate`), on miniz_oxide.
+//!
+//! Invariants:
+//! - Memory is fixed: miniz_oxide's state (its 32 KiB window) plus the caller's output
+//!   buffer. Nothing grows with the body.
+//! - The inflated size is counted and capped: a gzip bomb ends with `TooLarge` after at most
+//!   `inflated_bytes_max` bytes were produced, whatever its ratio.
+//! - Every gzip member's CRC-32 and length are checked; a body that ends inside a member is
+//!   `UnexpectedEnd`, never a silent short read.
+//! - It resumes at any byte: the header and trailer parsers keep their place across calls.
+
+use std::fmt;
+
+use miniz_oxide::inflate::stream::{InflateState, inflate};
+use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Gzip,
+    /// zlib-wrapped deflate, as HTTP's `Content-Encoding: deflate` means.
+    Zlib,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InflateError {
+    /// The gzip magic, method or flags are wrong (Go: `gzip: invalid header`).
+    InvalidHeader,
+    /// The compressed data is corrupt; `at` is the offset in the compressed body.
+    Corrupt {
+        at: u64,
+    },
+    /// A gzip member's CRC-32 or length does not match its data.
+    Checksum,
+    /// The body ended inside a compressed stream.
+    UnexpectedEnd,
+    TooLarge {
+        limit: u64,
+    },
+}
+
+impl fmt::Display for InflateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InflateError::InvalidHeader => f.write_str("gzip: invalid header"),
+            InflateError::Corrupt { at } => write!(f, "flate: corrupt input before offset {at}"),
+            InflateError::Checksum => f.write_str("gzip: invalid checksum"),
+            InflateError::UnexpectedEnd => f.write_str("unexpected EOF"),
+            InflateError::TooLarge { limit } => write!(
+                f,
+                "the decompressed body exceeds {limit} bytes (--inflated-bytes-max); send it in smaller requests"
+            ),
+        }
+    }
+}
+
+const FHCRC: u8 = 0x02;
+const FEXTRA: u8 = 0x04;
+const FNAME: u8 = 0x08;
+const FCOMMENT: u8 = 0x10;
+const FRESERVED: u8 = 0xe0;
+
+/// Where the gzip framing stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The 10 fixed header bytes; `have` read so far.
+    Fixed {
+        have: u8,
+    },
+    /// The 2-byte FEXTRA length.
+    ExtraLen {
+        have: u8,
+        len: u16,
+    },
+    ExtraData {
+        remaining: u16,
+    },
+    /// A zero-terminated field: FNAME or FCOMMENT.
+    Text {
+        comment: bool,
+    },
+    HeaderCrc {
+        have: u8,
+    },
+    Deflate,
+    /// The 8-byte trailer: CRC-32 then length, both little-endian.
+    Trailer {
+        have: u8,
+    },
+    /// Between members: the body may end here, or another member start.
+    MemberEnd,
+}
+
+pub struct Inflater {
+    encoding: Encoding,
+    state: Box<InflateState>,
+    phase: Phase,
+    flags: u8,
+    trailer: [u8; 8],
+    crc: crc32fast::Hasher,
+    member_bytes: u32,
+    /// Compressed bytes consumed, for error offsets.
+    consumed: u64,
+    produced: u64,
+    inflated_bytes_max: u64,
+}
+
+impl Inflater {
+    pub fn new(encoding: Encoding, inflated_bytes_max: u64) -> Inflater {
+        let (format, phase) = match encoding {
+            Encoding::Gzip => (DataFormat::Raw, Phase::Fixed { have: 0 }),
+            Encoding::Zlib => (DataFormat::Zlib, Phase::Deflate),
+        };
+        Inflater {
+            encoding,
+            state: InflateState::new_boxed(format),
+            phase,
+            flags: 0,
+            trailer: [0; 8],
+            crc: crc32fast::Hasher::new(),
+            member_bytes: 0,
+            consumed: 0,
+            produced: 0,
+            inflated_bytes_max,
+        }
+    }
+
+    /// Inflates from `input` into `out`. Returns (bytes of `input` consumed, bytes of `out`
+    /// written). Call again with the unconsumed rest, or with the same rest and a drained
+    /// `out` when `out` came back full.
+    pub fn inflate(
+        &mut self,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, usize), InflateError> {
+        let mut used = 0;
+        let mut written = 0;
+        loop {
+            let rest = input.get(used..).unwrap_or_default();
+            let space = out.get_mut(written..).unwrap_or_default();
+            if self.phase == Phase::Deflate {
+                if space.is_empty() {
+                    break;
+                }
+                let result = inflate(&mut self.state, rest, space, MZFlush::None);
+                let produced = result.bytes_written;
+                if let Some(fresh) = space.get(..produced)
+                    && self.encoding == Encoding::Gzip
+                {
+                    self.crc.update(fresh);
+                }
+                self.member_bytes = self.member_bytes.wrapping_add(produced as u32);
+                self.produced += produced as u64;
+                used += result.bytes_consumed;
+                written += produced;
+                self.consumed += result.bytes_consumed as u64;
+                if self.produced > self.inflated_bytes_max {
+                    return Err(InflateError::TooLarge {
+                        limit: self.inflated_bytes_max,
+                    });
+                }
+                match result.status {
+                    Ok(MZStatus::StreamEnd) => {
+                        self.phase = match self.encoding {
+                            Encoding::Gzip => Phase::Trailer { have: 0 },
+                            // zlib's adler32 was checked by miniz_oxide; one stream only.
+                            Encoding::Zlib => Phase::MemberEnd,
+                        };
+                    }
+                    Ok(_) | Err(MZError::Buf) => {
+                        if result.bytes_consumed == 0 && produced == 0 {
+                            break;
+                        }
+                    }
+                    Err(_) => return Err(InflateError::Corrupt { at: self.consumed }),
+                }
+                continue;
+            }
+            let Some(&byte) = rest.first() else { break };
+            if self.phase == Phase::MemberEnd && self.encoding == Encoding::Zlib {
+                return Err(InflateError::Corrupt { at: self.consumed });
+            }
+            used += 1;
+            self.consumed += 1;
+            self.framing_byte(byte)?;
+        }
+        Ok((used, written))
+    }
+
+    /// Checks that the body may end here.
+    pub fn finish(&self) -> Result<(), InflateError> {
+        // An empty body is no stream at all (Go: EOF reading the header).
+        match self.phase {
+            Phase::MemberEnd => Ok(()),
+            _ => Err(InflateError::UnexpectedEnd),
+        }
+    }
+
+    fn framing_byte(&mut self, byte: u8) -> Result<(), InflateError> {
+        self.phase = match self.phase {
+            Phase::MemberEnd => {
+                self.start_member();
+                return self.framing_byte(byte);
+            }
+            Phase::Fixed { have } => {
+                let ok = match have {
+                    0 => byte == 0x1f,
+                    1 => byte == 0x8b,
+                    2 => byte == 8,
+                    3 => byte & FRESERVED == 0,
+                    _ => true,
+                };
+                if !ok {
+                    return Err(InflateError::InvalidHeader);
+                }
+                if have == 3 {
+                    self.flags = byte;
+                }
+                if have < 9 {
+                    Phase::Fixed { have: have + 1 }
+                } else {
+                    self.after_fixed()
+                }
+            }
+            Phase::ExtraLen { have: 0, .. } => Phase::ExtraLen {
+                have: 1,
+                len: u16::from(byte),
+            },
+            Phase::ExtraLen { len, .. } => {
+                let remaining = len | (u16::from(byte) << 8);
+                if remaining == 0 {
+                    self.after_extra()
+                } else {
+                    Phase::ExtraData { remaining }
+                }
+            }
+            Phase::ExtraData { remaining } => {
+                if remaining > 1 {
+                    Phase::ExtraData {
+                        remaining: remaining - 1,
+                    }
+                } else {
+                    self.after_extra()
+                }
+            }
+            Phase::Text { comment } => match (byte, comment) {
+                (0, false) => self.after_name(),
+                (0, true) => self.after_comment(),
+                _ => Phase::Text { comment },
+            },
+            // The header CRC is optional and rarely set; Go checks it, we skip it.
+            Phase::HeaderCrc { have: 0 } => Phase::HeaderCrc { have: 1 },
+            Phase::HeaderCrc { .. } => Phase::Deflate,
+            Phase::Trailer { have } => {
+                if let Some(slot) = self.trailer.get_mut(usize::from(have)) {
+                    *slot = byte;
+                }
+                if have < 7 {
+                    Phase::Trailer { have: have + 1 }
+                } else {
+                    self.check_trailer()?;
+                    Phase::MemberEnd
+                }
+            }
+            Phase::Deflate => Phase::Deflate,
+        };
+        Ok(())
+    }
+
+    fn start_member(&mut self) {
+        self.state.reset(DataFormat::Raw);
+        self.crc = crc32fast::Hasher::new();
+        self.member_bytes = 0;
+        self.phase = Phase::Fixed { have: 0 };
+    }
+
+    fn after_fixed(&self) -> Phase {
+        if self.flags & FEXTRA != 0 {
+            Phase::ExtraLen { have: 0, len: 0 }
+        } else {
+            self.after_extra()
+        }
+    }
+
+    fn after_extra(&self) -> Phase {
+        if self.flags & FNAME != 0 {
+            Phase::Text { comment: false }
+        } else {
+            self.after_name()
+        }
+    }
+
+    fn after_name(&self) -> Phase {
+        if self.flags & FCOMMENT != 0 {
+            Phase::Text { comment: true }
+        } else {
+            self.after_comment()
+        }
+    }
+
+    fn after_comment(&self) -> Phase {
+        if self.flags & FHCRC != 0 {
+            Phase::HeaderCrc { have: 0 }
+        } else {
+            Phase::Deflate
+        }
+    }
+
+    fn check_trailer(&self) -> Result<(), InflateError> {
+        let [c0, c1, c2, c3, s0, s1, s2, s3] = self.trailer;
+        let crc = u32::from_le_bytes([c0, c1, c2, c3]);
+        let size = u32::from_le_bytes([s0, s1, s2, s3]);
+        if crc != self.crc.clone().finalize() || size != self.member_bytes {
+            return Err(InflateError::Checksum);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miniz_oxide::deflate::{compress_to_vec, compress_to_vec_zlib};
+
+    /// A gzip member around `data`, with optional header fields.
+    fn gzip(data: &[u8], flags: u8) -> Vec<u8> {
+        let mut out = vec![0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 3];
+        if flags & FEXTRA != 0 {
+            out.extend_from_slice(&[3, 0, b'a', b'b', b'c']);
+        }
+        if flags & FNAME != 0 {
+            out.extend_from_slice(b"rows.csv\0");
+        }
+        if flags & FCOMMENT != 0 {
+            out.extend_from_slice(b"a comment\0");
+        }
+        if flags & FHCRC != 0 {
+            out.extend_from_slice(&[0x12, 0x34]);
+        }
+        out.extend_from_slice(&compress_to_vec(data, 6));
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(data);
+        out.extend_from_slice(&crc.finalize().to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out
+    }
+
+    /// Inflates `body` fed in `step`-byte pieces through a `buf`-byte output buffer.
+    fn run(
+        encoding: Encoding,
+        body: &[u8],
+        step: usize,
+        buf: usize,
+        max: u64,
+    ) -> Result<Vec<u8>, InflateError> {
+        let mut inflater = Inflater::new(encoding, max);
+        let mut out = vec![0; buf];
+        let mut result = Vec::new();
+        for piece in body.chunks(step.max(1)) {
+            let mut rest = piece;
+            loop {
+                let (used, written) = inflater.inflate(rest, &mut out)?;
+                result.extend_from_slice(&out[..written]);
+                rest = &rest[used..];
+                if rest.is_empty() && written < out.len() {
+                    break;
+                }
+            }
+        }
+        inflater.finish()?;
+        Ok(result)
+    }
+
+    fn sample() -> Vec<u8> {
+        (0..5000)
+            .map(|i| format!("tag-{},{},{}.5\n", i % 7, 1_700_000_000 + i, i))
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    #[test]
+    fn gzip_with_every_header_field_inflates_at_every_split() {
+        let data = sample();
+        let body = gzip(&data, FEXTRA | FNAME | FCOMMENT | FHCRC);
+        for split in 1..200 {
+            assert_eq!(
+                run(Encoding::Gzip, &body, split, 4096, u64::MAX).unwrap(),
+                data
+            );
+        }
+        // Byte by byte through a tiny output buffer.
+        assert_eq!(run(Encoding::Gzip, &body, 1, 7, u64::MAX).unwrap(), data);
+    }
+
+    #[test]
+    fn every_split_point_of_a_small_body_gives_the_same_bytes() {
+        let data = b"name,time,value\nwave.sin,1676432361,0.5\n".repeat(3);
+        let body = gzip(&data, FNAME);
+        for at in 0..=body.len() {
+            let mut inflater = Inflater::new(Encoding::Gzip, u64::MAX);
+            let mut out = vec![0; 1024];
+            let mut got = Vec::new();
+            for piece in [&body[..at], &body[at..]] {
+                let (used, written) = inflater.inflate(piece, &mut out).unwrap();
+                assert_eq!(used, piece.len());
+                got.extend_from_slice(&out[..written]);
+            }
+            inflater.finish().unwrap();
+            assert_eq!(got, data, "split at {at}");
+        }
+    }
+
+    #[test]
+    fn concatenated_members_are_one_body() {
+        let mut body = gzip(b"a,1\n", 0);
+        body.extend(gzip(b"b,2\n", FNAME));
+        assert_eq!(
+            run(Encoding::Gzip, &body, 3, 64, u64::MAX).unwrap(),
+            b"a,1\nb,2\n"
+        );
+    }
+
+    #[test]
+    fn zlib_inflates() {
+        let data = sample();
+        let body = compress_to_vec_zlib(&data, 6);
+        assert_eq!(
+            run(Encoding::Zlib, &body, 1000, 4096, u64::MAX).unwrap(),
+            data
+        );
+        assert_eq!(run(Encoding::Zlib, &body, 1, 100, u64::MAX).unwrap(), data);
+    }
+
+    #[test]
+    fn a_bomb_stops_at_the_cap() {
+        let zeros = vec![0u8; 10 << 20];
+        let body = gzip(&zeros, 0);
+        assert!(body.len() < 20_000, "{}", body.len());
+        assert_eq!(
+            run(Encoding::Gzip, &body, 4096, 64 << 10, 1 << 20),
+            Err(InflateError::TooLarge { limit: 1 << 20 })
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_errors() {
+        let data = sample();
+        let good = gzip(&data, 0);
+        assert_eq!(
+            run(Encoding::Gzip, b"name,time\n", 4, 64, u64::MAX),
+            Err(InflateError::InvalidHeader)
+        );
+        assert_eq!(
+            run(Encoding::Gzip, b"", 4, 64, u64::MAX),
+            Err(InflateError::UnexpectedEnd)
+        );
+        for cut in [5, 20, good.len() / 2, good.len() - 3] {
+            assert_eq!(
+                run(Encoding::Gzip, &good[..cut], 64, 4096, u64::MAX),
+                Err(InflateError::UnexpectedEnd),
+                "cut at {cut}"
+            );
+        }
+        let mut bad_crc = good.clone();
+        let n = bad_crc.len();
+        bad_crc[n - 6] ^= 1;
+        assert_eq!(
+            run(Encoding::Gzip, &bad_crc, 64, 4096, u64::MAX),
+            Err(InflateError::Checksum)
+        );
+        let mut corrupt = good.clone();
+        for b in &mut corrupt[12..40] {
+            *b = 0xff;
+        }
+        assert!(matches!(
+            run(Encoding::Gzip, &corrupt, 64, 4096, u64::MAX),
+            Err(InflateError::Corrupt { .. } | InflateError::Checksum)
+        ));
+        let mut trailing_garbage = good;
+        trailing_garbage.extend_from_slice(b"xyz");
+        assert_eq!(
+            run(Encoding::Gzip, &trailing_garbage, 64, 4096, u64::MAX),
+            Err(InflateError::InvalidHeader)
+        );
+        let mut reserved_flag = gzip(b"x", 0);
+        reserved_flag[3] = 0x20;
+        assert_eq!(
+            run(Encoding::Gzip, &reserved_flag, 64, 4096, u64::MAX),
+            Err(InflateError::InvalidHeader)
+        );
+    }
+}
