@@ -37,7 +37,7 @@ fn machbase_errors() {
             "/db/write/T",
             r#"{"data":{"rows":[["b",2,x]]}}"#,
             400,
-            r#"{"success":false,"reason":"invalid character 'x' looking for beginning of value (line 1, byte 24)"}"#,
+            r#"{"success":false,"reason":"invalid character 'x' looking for beginning of value (line 1, byte 24) (in row 1)"}"#,
         ),
         (
             "/db/write/NOPE",

@@ -220,9 +220,7 @@ fn write_error(e: &IngestError, format: BodyFormat, table: &str) -> (u16, String
     let row = e.row;
     let csv = matches!(format, BodyFormat::Csv { .. });
     match &e.kind {
-        IngestErrorKind::Shape(ShapeError::Json(j)) if row > 0 => {
-            (400, format!("{j} (in row {row})"))
-        }
+        IngestErrorKind::Shape(_) if row > 0 => (400, format!("{} (in row {row})", e.kind)),
         IngestErrorKind::UnknownColumn(c) if csv => (
             400,
             format!(

@@ -33,55 +33,50 @@ pub enum Header {
     Columns,
 }
 
+/// A malformed CSV body, where it went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CsvError {
-    FieldCount {
-        line: u64,
-        got: usize,
-        expected: usize,
-    },
-    BareQuote {
-        line: u64,
-    },
-    UnterminatedQuote {
-        line: u64,
-    },
-    InvalidUtf8 {
-        line: u64,
-    },
-    FieldTooLong {
-        line: u64,
-    },
+pub struct CsvError {
+    pub kind: CsvErrorKind,
+    /// 1-based line of the body.
+    pub line: u64,
+    /// 1-based data row (the header not counted).
+    pub row: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsvErrorKind {
+    FieldCount { got: usize, expected: usize },
+    BareQuote,
+    UnterminatedQuote,
+    InvalidUtf8,
+    FieldTooLong,
     TooManyColumns,
 }
 
 impl fmt::Display for CsvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        let line = self.line;
+        match &self.kind {
             // Go's texts first, then what helps fix the body.
-            CsvError::FieldCount {
-                line,
-                got,
-                expected,
-            } => write!(
+            CsvErrorKind::FieldCount { got, expected } => write!(
                 f,
                 "record on line {line}: wrong number of fields ({got}; the first record has {expected})"
             ),
-            CsvError::BareQuote { line } => {
+            CsvErrorKind::BareQuote => {
                 write!(f, "parse error on line {line}: bare \" in non-quoted-field")
             }
-            CsvError::UnterminatedQuote { line } => write!(
+            CsvErrorKind::UnterminatedQuote => write!(
                 f,
                 "parse error on line {line}: extraneous or missing \" in quoted-field (the body ends inside quotes)"
             ),
-            CsvError::InvalidUtf8 { line } => {
+            CsvErrorKind::InvalidUtf8 => {
                 write!(f, "parse error on line {line}: a field is not valid UTF-8")
             }
-            CsvError::FieldTooLong { line } => write!(
+            CsvErrorKind::FieldTooLong => write!(
                 f,
                 "parse error on line {line}: a field is longer than {FIELD_BYTES_MAX} bytes"
             ),
-            CsvError::TooManyColumns => {
+            CsvErrorKind::TooManyColumns => {
                 write!(f, "the header names more than {COLUMNS_MAX} columns")
             }
         }
@@ -148,14 +143,25 @@ impl CsvRowsDecoder {
         }
     }
 
+    fn error(&self, kind: CsvErrorKind, line: u64) -> CsvError {
+        let header = u64::from(self.header != Header::None);
+        CsvError {
+            kind,
+            line,
+            row: (self.records + 1).saturating_sub(header),
+        }
+    }
+
     /// Takes a completed field; returns the step to report, if any.
     fn complete_field(&mut self, record_end: bool, at_eof: bool) -> Result<Step, CsvError> {
         let line = self.line(record_end && !at_eof);
         if self.raw_len > FIELD_BYTES_MAX {
-            return Err(CsvError::FieldTooLong { line });
+            return Err(self.error(CsvErrorKind::FieldTooLong, line));
         }
         let raw = self.raw.get(..self.raw_len).unwrap_or_default();
-        let mut text = std::str::from_utf8(raw).map_err(|_| CsvError::InvalidUtf8 { line })?;
+        let Ok(mut text) = std::str::from_utf8(raw) else {
+            return Err(self.error(CsvErrorKind::InvalidUtf8, line));
+        };
         if self.records == 0 && self.fields_in_record == 0 {
             text = text.strip_prefix('\u{feff}').unwrap_or(text);
         }
@@ -166,20 +172,21 @@ impl CsvRowsDecoder {
         let fields = self.fields_in_record;
         if record_end {
             if self.quotes_odd {
-                return Err(if at_eof {
-                    CsvError::UnterminatedQuote { line }
+                let kind = if at_eof {
+                    CsvErrorKind::UnterminatedQuote
                 } else {
-                    CsvError::BareQuote { line }
-                });
+                    CsvErrorKind::BareQuote
+                };
+                return Err(self.error(kind, line));
             }
             match self.fields_per_record {
                 None => self.fields_per_record = Some(fields),
                 Some(expected) if expected != fields => {
-                    return Err(CsvError::FieldCount {
-                        line,
+                    let kind = CsvErrorKind::FieldCount {
                         got: fields,
                         expected,
-                    });
+                    };
+                    return Err(self.error(kind, line));
                 }
                 Some(_) => {}
             }
@@ -190,7 +197,7 @@ impl CsvRowsDecoder {
             // A field of the header record.
             if self.header == Header::Columns {
                 if self.columns.len() >= COLUMNS_MAX {
-                    return Err(CsvError::TooManyColumns);
+                    return Err(self.error(CsvErrorKind::TooManyColumns, line));
                 }
                 self.columns.push(self.text.clone());
                 if record_end {
@@ -260,9 +267,7 @@ impl RowDecoder for CsvRowsDecoder {
             if self.raw_len == self.raw.len() {
                 // One byte past the limit tells a field of exactly the limit from a longer one.
                 if self.raw.len() > FIELD_BYTES_MAX {
-                    return Err(CsvError::FieldTooLong {
-                        line: self.line(false),
-                    });
+                    return Err(self.error(CsvErrorKind::FieldTooLong, self.line(false)));
                 }
                 let grown = (self.raw.len() * 2).min(FIELD_BYTES_MAX + 1);
                 self.raw.resize(grown, 0);
@@ -351,7 +356,7 @@ mod tests {
         // The header fixes the field count, as Go's reader does.
         let err = walk(Header::Skip, b"x,y\n1,a,b\n").unwrap_err();
         assert!(
-            err.contains("FieldCount { line: 2, got: 3, expected: 2 }"),
+            err.contains("FieldCount { got: 3, expected: 2 }, line: 2, row: 1"),
             "{err}"
         );
     }
@@ -360,25 +365,28 @@ mod tests {
     fn field_count_is_fixed_by_the_first_record() {
         let err = walk(Header::None, b"a,1\nb,2\nc\n").unwrap_err();
         assert!(
-            err.contains("FieldCount { line: 3, got: 1, expected: 2 }"),
+            err.contains("FieldCount { got: 1, expected: 2 }, line: 3, row: 3"),
             "{err}"
         );
         // The last record without a newline is checked too.
         let err = walk(Header::None, b"a,1\nb,2,3").unwrap_err();
-        assert!(err.contains("FieldCount { line: 2, got: 3"), "{err}");
+        assert!(
+            err.contains("FieldCount { got: 3, expected: 2 }, line: 2, row: 2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn malformed_quotes_and_bytes() {
         let err = walk(Header::None, b"a,1\nb\"c,2\n").unwrap_err();
-        assert_eq!(err, "BareQuote { line: 2 }");
+        assert_eq!(err, "CsvError { kind: BareQuote, line: 2, row: 2 }");
         let err = walk(Header::None, b"a,1\nb,\"unfinished\n").unwrap_err();
-        assert_eq!(err, "UnterminatedQuote { line: 3 }");
+        assert_eq!(err, "CsvError { kind: UnterminatedQuote, line: 3, row: 2 }");
         let err = walk(Header::None, b"a,1\nb,\xff\xfe\n").unwrap_err();
-        assert_eq!(err, "InvalidUtf8 { line: 2 }");
+        assert_eq!(err, "CsvError { kind: InvalidUtf8, line: 2, row: 2 }");
         let long = vec![b'x'; FIELD_BYTES_MAX + 1];
         let err = walk_whole(&long).unwrap_err();
-        assert!(err.starts_with("FieldTooLong"), "{err}");
+        assert!(err.starts_with("CsvError { kind: FieldTooLong"), "{err}");
     }
 
     fn walk_whole(body: &[u8]) -> Result<Vec<String>, String> {

@@ -341,17 +341,23 @@ where
             stored: 0,
         },
         row_number: 0,
+        in_row: false,
         plan,
     };
     let result = run.drive(body).await;
     let settled = run.committer.settle().await;
     let row = match &result {
         Err(
-            IngestErrorKind::Shape(_)
-            | IngestErrorKind::UnknownColumn(_)
+            IngestErrorKind::UnknownColumn(_)
             | IngestErrorKind::DuplicateColumn(_)
             | IngestErrorKind::Inflate(_),
         ) => 0,
+        // The CSV decoder counts rows itself: a record can fail before its first field.
+        Err(IngestErrorKind::Csv(e)) => e.row,
+        // An NDJSON row can fail before it starts (`[1,2]` is no object).
+        Err(IngestErrorKind::Shape(_)) if !run.in_row && plan.format == BodyFormat::Ndjson => {
+            run.row_number + 1
+        }
         _ => run.row_number,
     };
     match (result, settled) {
@@ -375,8 +381,10 @@ struct Run<'a, D> {
     rows: RowAssembler,
     batch: RowBatch,
     committer: Committer<'a>,
-    /// 1-based number of the row being decoded.
+    /// 1-based number of the row being decoded, or of the last one.
     row_number: u64,
+    /// Whether the decoder is inside row `row_number`.
+    in_row: bool,
     plan: &'a IngestPlan,
 }
 
@@ -450,6 +458,7 @@ where
                 Step::Columns => self.rows.set_columns(self.decoder.columns())?,
                 Step::RowStart => {
                     self.row_number += 1;
+                    self.in_row = true;
                     self.rows.start_row();
                 }
                 Step::Value(kind) => self.rows.value(kind, self.decoder.text(), opts)?,
@@ -459,6 +468,7 @@ where
                 }
                 Step::RowEnd => {
                     self.rows.finish_row(&mut self.batch, opts.now_ns)?;
+                    self.in_row = false;
                     if self.batch.is_full() {
                         let fresh = RowBatch::new(Arc::clone(&self.plan.table), opts.now_ns);
                         let full = std::mem::replace(&mut self.batch, fresh);

@@ -33,11 +33,21 @@ impl Server {
         Server::start_in(temp_dir(tag))
     }
 
+    /// Starts with extra command-line flags.
+    pub fn start_with_args(tag: &str, args: &[&str]) -> Server {
+        Server::spawn(temp_dir(tag), args)
+    }
+
     /// Starts on `dir` (kept, so a test can restart on the same data).
     pub fn start_in(dir: PathBuf) -> Server {
+        Server::spawn(dir, &[])
+    }
+
+    fn spawn(dir: PathBuf, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tidegate"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
