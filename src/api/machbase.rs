@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::app::App;
 use crate::ingest::{
     BodyFormat, ConvertOptions, Encoding, Header, InflateError, IngestError, IngestErrorKind,
-    IngestPlan, Rules, Shape, ShapeError, ingest,
+    IngestPlan, Rules, Shape, ingest,
 };
 use crate::json_value::{self, JsonValue};
 use crate::limits::{CONTROL_BODY_BYTES_MAX, SQL_BYTES_MAX};
