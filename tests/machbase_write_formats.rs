@@ -338,3 +338,44 @@ fn csv_null_rules_keep_varchar_text() {
         "NAME,VALUE,IVAL\nn1,NULL,NULL\nNULL,NULL,7\n\n"
     );
 }
+
+#[test]
+fn gzip_and_plain_bodies_split_into_tiny_chunks_store_the_same_rows() {
+    let s = Server::start("write-chunk-splits");
+    let rows: String = (0..500)
+        .map(|i| format!("tag-{},{},{}.25\n", i % 3, 1_700_000_000 + i, i))
+        .collect();
+    let expected: String = {
+        let mut by_tag: Vec<Vec<String>> = vec![Vec::new(); 3];
+        for i in 0..500 {
+            by_tag[i % 3].push(format!("tag-{},{},{}.25\n", i % 3, 1_700_000_000 + i, i));
+        }
+        format!("NAME,TIME,VALUE\n{}\n", by_tag.concat().concat())
+    };
+    let gz = gzip(rows.as_bytes());
+    for (case, piece) in [1, 7, 100, 4096].into_iter().enumerate() {
+        for (encoding, body) in [("identity", rows.as_bytes()), ("gzip", &gz[..])] {
+            let table = format!("split_{case}_{encoding}");
+            ddl(
+                &s,
+                &format!("create tag table {table} (name varchar(40) primary key, time datetime basetime, value double)"),
+            );
+            let r = s.request(
+                "POST",
+                &format!("/db/write/{table}?timeformat=s"),
+                &[
+                    ("Content-Type", "text/csv"),
+                    ("Content-Encoding", encoding),
+                    ("Transfer-Encoding", "chunked"),
+                ],
+                &common::chunked(body, piece),
+            );
+            assert_eq!(r.status, 200, "{piece} {encoding}: {}", r.text());
+            assert_eq!(
+                csv_of(&s, &format!("select * from {table}")),
+                expected,
+                "{piece} {encoding}"
+            );
+        }
+    }
+}
