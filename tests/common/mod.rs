@@ -94,6 +94,30 @@ impl Server {
         Server::start_in(self.dir.clone())
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Sends SIGKILL (`Child::kill`) and reaps the process: no shutdown code runs, so
+    /// nothing is persisted that was not persisted already.
+    pub fn kill(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL tidegate");
+        child.wait().expect("reap tidegate")
+    }
+
+    /// Kills (SIGKILL) and starts again on the same data directory.
+    pub fn kill_and_restart(mut self) -> Server {
+        let status = self.kill();
+        assert!(
+            !status.success(),
+            "a killed process has no exit code: {status:?}"
+        );
+        self.keep_dir = true;
+        Server::start_in(self.dir.clone())
+    }
+
     pub fn request(
         &self,
         method: &str,
@@ -259,4 +283,123 @@ pub fn without_elapse(body: &str) -> String {
         }
         None => body.to_owned(),
     }
+}
+
+/// The tag table of Machbase's documentation; `create_tag_table` makes one by this name.
+pub const TAG_TABLE_COLUMNS: &str =
+    "(name varchar(40) primary key, time datetime basetime, value double)";
+
+/// Runs a CREATE or DROP through `/db/query` as a form POST (as the seed's `curl
+/// --data-urlencode` sends it) and asserts Machbase's exact success reply with `reason`.
+pub fn machbase_ddl(s: &Server, sql: &str, reason: &str) {
+    let r = s.post(
+        "/db/query",
+        "application/x-www-form-urlencoded",
+        format!("q={}", enc(sql)).as_bytes(),
+    );
+    assert_eq!(
+        (r.status, without_elapse(&r.text())),
+        (200, format!(r#"{{"success":true,"reason":"{reason}"}}"#)),
+        "{sql}"
+    );
+}
+
+/// Creates the tag table `name` with `TAG_TABLE_COLUMNS` (NAME, TIME, VALUE).
+pub fn create_tag_table(s: &Server, name: &str) {
+    machbase_ddl(
+        s,
+        &format!("create tag table {name} {TAG_TABLE_COLUMNS}"),
+        "Created successfully.",
+    );
+}
+
+/// `GET /db/query?q=<sql>&<params>`; `params` is an already encoded query string or "".
+pub fn machbase_query(s: &Server, sql: &str, params: &str) -> Response {
+    let sep = if params.is_empty() { "" } else { "&" };
+    s.get(&format!("/db/query?q={}{sep}{params}", enc(sql)))
+}
+
+/// The CSV reply to `sql` with epoch-second times; asserts status 200.
+pub fn query_csv(s: &Server, sql: &str) -> String {
+    let r = machbase_query(s, sql, "format=csv&timeformat=s");
+    assert_eq!(r.status, 200, "{sql}: {}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    r.text()
+}
+
+/// POSTs a JSON body to `/db/write/{target}`, `target` being the table and any query string.
+pub fn machbase_write(s: &Server, target: &str, body: &str) -> Response {
+    s.post(
+        &format!("/db/write/{target}"),
+        "application/json",
+        body.as_bytes(),
+    )
+}
+
+/// `machbase_write`, asserting Machbase's exact success reply for `rows` rows.
+pub fn machbase_write_ok(s: &Server, target: &str, body: &str, rows: usize) {
+    let verb = if target.contains("method=append") {
+        "appended"
+    } else {
+        "inserted"
+    };
+    let r = machbase_write(s, target, body);
+    assert_eq!(
+        (r.status, without_elapse(&r.text())),
+        (
+            200,
+            format!(r#"{{"success":true,"reason":"success, {rows} record(s) {verb}"}}"#)
+        ),
+        "{target}"
+    );
+}
+
+/// `CREATE STREAM <definition>` through `/?query=`; asserts the empty 200 reply.
+pub fn create_stream(s: &Server, definition: &str) {
+    let r = proton_get(s, &format!("CREATE STREAM {definition}"));
+    assert_eq!((r.status, r.text()), (200, String::new()), "{definition}");
+}
+
+/// `GET /?query=<sql>` (Proton's ClickHouse-style interface).
+pub fn proton_get(s: &Server, sql: &str) -> Response {
+    s.get(&format!("/?query={}", enc(sql)))
+}
+
+/// The reply to `sql` through `/?query=` (TabSeparated unless it says `FORMAT`); asserts 200.
+pub fn proton_query(s: &Server, sql: &str) -> String {
+    let r = proton_get(s, sql);
+    assert_eq!(r.status, 200, "{sql}: {}", r.text());
+    r.text()
+}
+
+/// The reply to `sql` sent as a POST body to `/`, as the seed's `curl -d` reads rows back;
+/// asserts 200.
+pub fn proton_post_query(s: &Server, sql: &str) -> String {
+    let r = s.request("POST", "/", &[], sql.as_bytes());
+    assert_eq!(r.status, 200, "{sql}: {}", r.text());
+    r.text()
+}
+
+/// POSTs a JSON body to `/proton/v1/ingest/streams/{target}` and asserts Proton's success
+/// reply, `{"request_id":"…"}`.
+pub fn proton_ingest_ok(s: &Server, target: &str, body: &str) {
+    let r = s.post(
+        &format!("/proton/v1/ingest/streams/{target}"),
+        "application/json",
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{target}: {}", r.text());
+    assert_request_id_reply(&r.text());
+}
+
+/// Asserts Proton's ingest success reply: `{"request_id":"<non-empty id>"}`.
+pub fn assert_request_id_reply(text: &str) {
+    let id = text
+        .strip_prefix("{\"request_id\":\"")
+        .and_then(|rest| rest.strip_suffix("\"}"))
+        .unwrap_or_else(|| panic!("not an ingest success reply: {text:?}"));
+    assert!(
+        !id.is_empty() && !id.contains('"'),
+        "request id {id:?} in {text:?}"
+    );
 }
