@@ -90,6 +90,12 @@ impl Server {
     pub fn restart(mut self) -> Server {
         let status = self.stop();
         assert!(status.success(), "exit status {status:?}");
+        self.start_again()
+    }
+
+    /// Starts a new process on the data directory of this stopped or killed one.
+    pub fn start_again(mut self) -> Server {
+        assert!(self.child.is_none(), "stop or kill the server first");
         self.keep_dir = true;
         Server::start_in(self.dir.clone())
     }
@@ -114,8 +120,7 @@ impl Server {
             !status.success(),
             "a killed process has no exit code: {status:?}"
         );
-        self.keep_dir = true;
-        Server::start_in(self.dir.clone())
+        self.start_again()
     }
 
     pub fn request(
@@ -190,10 +195,21 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
+    try_request(addr, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// `request` for a server that may be gone: a refused connection or a reply without a
+/// complete head is an error, not a panic.
+pub fn try_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     let chunked = headers
         .iter()
@@ -205,12 +221,19 @@ pub fn request(
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(head.as_bytes())?;
     // The server may answer and close before reading a rejected body: ignore write errors.
     let _ = stream.write_all(body);
     let mut raw = Vec::new();
+    // A reset after a complete reply still leaves the reply in `raw`.
     let _ = stream.read_to_end(&mut raw);
-    parse_response(&raw)
+    if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("no complete response head in {} bytes", raw.len()),
+        ));
+    }
+    Ok(parse_response(&raw))
 }
 
 pub fn parse_response(raw: &[u8]) -> Response {
