@@ -195,6 +195,15 @@ fn proton_errors() {
         q.text()
             .starts_with("Code: 60. DB::Exception: Stream default.nosuch doesn't exist")
     );
+    // SQL_BYTES_MAX in src/limits.rs is 1 MiB.
+    let long = s.request("POST", "/", &[], &vec![b' '; (1 << 20) + 1]);
+    assert_eq!(
+        (long.status, long.text()),
+        (
+            413,
+            "Code: 229. DB::Exception: request body exceeds sql_bytes_max (1048576 bytes). (QUERY_IS_TOO_LARGE)\n".to_owned()
+        )
+    );
     assert_eq!(
         proton_query(&s, "SELECT id, name FROM table(foo)"),
         "1\ta\n",
