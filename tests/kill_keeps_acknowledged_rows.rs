@@ -141,14 +141,23 @@ struct WriterLog {
     unexpected: Option<String>,
 }
 
-/// Sends requests of 20 rows one after another until `killed` or `requests_max`; request
-/// `n` (0-based) carries times or ids `20 n + 1 ..= 20 n + 20`. `send` returns the reply's
-/// status and body, or None when the server could not be reached or answered no full head.
+/// One kind of acknowledged request: where it goes and what success looks like.
+struct Writer {
+    path: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    /// The body for the rows with these times or ids.
+    body: fn(std::ops::RangeInclusive<usize>) -> String,
+    /// A success reply is this, a value, and `"}`.
+    success_prefix: &'static str,
+}
+
+/// Sends `writer`'s requests of 20 rows one after another until one is not acknowledged, or
+/// 2,000 were; request `n` (0-based) carries times or ids `20 n + 1 ..= 20 n + 20`.
 fn write_until_killed(
+    addr: &str,
     killed: &AtomicBool,
     acked_total: &AtomicUsize,
-    send: impl Fn(std::ops::RangeInclusive<usize>) -> Option<(u16, String)>,
-    is_success: impl Fn(u16, &str) -> bool,
+    writer: &Writer,
 ) -> WriterLog {
     let requests_max = 2_000;
     let mut log = WriterLog {
@@ -156,9 +165,14 @@ fn write_until_killed(
         unexpected: None,
     };
     for n in 0..requests_max {
-        let reply = send(n * 20 + 1..=n * 20 + 20);
+        let body = (writer.body)(n * 20 + 1..=n * 20 + 20);
+        let reply = try_request(addr, "POST", writer.path, writer.headers, body.as_bytes());
         match reply {
-            Some((status, body)) if is_success(status, &body) => {
+            Ok(r)
+                if r.status == 200
+                    && r.text().starts_with(writer.success_prefix)
+                    && r.text().ends_with("\"}") =>
+            {
                 log.acked += 1;
                 acked_total.fetch_add(1, Ordering::SeqCst);
             }
@@ -206,58 +220,29 @@ fn kill_during_a_streaming_body_and_concurrent_writes() {
         let (addr, rows_sent) = (s.addr.clone(), Arc::clone(&rows_sent));
         thread::spawn(move || stream_backfill(addr, BACKFILL_ROWS_MAX, rows_sent))
     };
-    let machbase_writer = {
+    let spawn = |writer: Writer| {
         let (addr, killed, acked_total) = (
             s.addr.clone(),
             Arc::clone(&killed),
             Arc::clone(&acked_total),
         );
-        thread::spawn(move || {
-            write_until_killed(
-                &killed,
-                &acked_total,
-                |times| {
-                    let body = machbase_rows("acked", times);
-                    let path = "/db/write/T?timeformat=s&method=insert";
-                    let headers = [("Content-Type", "application/json")];
-                    try_request(&addr, "POST", path, &headers, body.as_bytes())
-                        .ok()
-                        .map(|r| (r.status, r.text()))
-                },
-                |status, body| {
-                    status == 200
-                        && body.starts_with(
-                            r#"{"success":true,"reason":"success, 20 record(s) inserted","elapse":""#,
-                        )
-                        && body.ends_with("\"}")
-                },
-            )
-        })
+        thread::spawn(move || write_until_killed(&addr, &killed, &acked_total, &writer))
     };
-    let proton_writer = {
-        let (addr, killed, acked_total) = (
-            s.addr.clone(),
-            Arc::clone(&killed),
-            Arc::clone(&acked_total),
-        );
-        thread::spawn(move || {
-            write_until_killed(
-                &killed,
-                &acked_total,
-                |ids| {
-                    let rows: Vec<String> = ids.map(|i| format!("[{i}]")).collect();
-                    let body = format!(r#"{{"columns":["id"],"data":[{}]}}"#, rows.join(","));
-                    let path = "/proton/v1/ingest/streams/st";
-                    try_request(&addr, "POST", path, &[], body.as_bytes())
-                        .ok()
-                        .map(|r| (r.status, r.text()))
-                },
-                |status, body| {
-                    status == 200 && body.starts_with(r#"{"request_id":""#) && body.ends_with("\"}")
-                },
-            )
-        })
-    };
+    let machbase_writer = spawn(Writer {
+        path: "/db/write/T?timeformat=s&method=insert",
+        headers: &[("Content-Type", "application/json")],
+        body: |times| machbase_rows("acked", times),
+        success_prefix: r#"{"success":true,"reason":"success, 20 record(s) inserted","elapse":""#,
+    });
+    let proton_writer = spawn(Writer {
+        path: "/proton/v1/ingest/streams/st",
+        headers: &[],
+        body: |ids| {
+            let rows: Vec<String> = ids.map(|i| format!("[{i}]")).collect();
+            format!(r#"{{"columns":["id"],"data":[{}]}}"#, rows.join(","))
+        },
+        success_prefix: r#"{"request_id":""#,
+    });
 
     // Kill once the server has applied several of the backfill's batches (they are visible
     // to queries) and both writers are going, or after 60 s in any case (the assertions

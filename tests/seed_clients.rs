@@ -128,29 +128,6 @@ const CURL_COLUMNS_EXAMPLE: &str = r#"curl -s -X POST http://localhost:3218/prot
 '
 "#;
 
-/// A directory for one client's files, removed when dropped (also when a test fails).
-struct ClientDir(PathBuf);
-
-impl ClientDir {
-    fn new(tag: &str) -> ClientDir {
-        let dir = temp_dir(tag);
-        std::fs::create_dir_all(&dir).unwrap();
-        ClientDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for ClientDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Ok when `program args` runs and exits 0 (a toolchain probe).
 fn probe(program: &str, args: &[&str]) -> Result<(), String> {
     match Command::new(program)
@@ -201,13 +178,25 @@ struct Run {
     stderr: String,
 }
 
-/// Runs `command` in `dir` with output to files, for at most `CLIENT_RUN_SECONDS_MAX`;
-/// asserts it exits 0.
-fn run_client(mut command: Command, dir: &Path, what: &str) -> Run {
-    let out = dir.join("stdout");
-    let err = dir.join("stderr");
-    let mut child = command
-        .current_dir(dir)
+/// Writes `text` to `file_name` in a fresh temporary directory and runs
+/// `program args… file_name` there for at most `CLIENT_RUN_SECONDS_MAX`, with output to
+/// files; asserts it exits 0. The directory is removed afterwards, also on failure.
+fn run_seed(file_name: &str, text: &str, program: &str, args: &[&str]) -> Run {
+    struct TempDir(PathBuf);
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let dir = TempDir(temp_dir("client"));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    std::fs::write(dir.0.join(file_name), text).unwrap();
+    let what = format!("{program} {} {file_name}", args.join(" "));
+    let (out, err) = (dir.0.join("stdout"), dir.0.join("stderr"));
+    let mut child = Command::new(program)
+        .args(args)
+        .arg(file_name)
+        .current_dir(&dir.0)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(&err).unwrap())
@@ -275,11 +264,7 @@ fn python_requests_seed() {
         return;
     }
     let s = server_with_foo("client-python");
-    let dir = ClientDir::new("client-python-files");
-    let program = dir.write("ingest.py", &aimed_at(PYTHON_SEED, &s));
-    let mut command = Command::new("python3");
-    command.arg(program);
-    let run = run_client(command, &dir.0, "python3 ingest.py");
+    let run = run_seed("ingest.py", &aimed_at(PYTHON_SEED, &s), "python3", &[]);
     assert_printed_success(&run, "python");
     assert_eq!(run.stderr, "");
     assert_seed_rows(&s, "python");
@@ -298,14 +283,10 @@ fn node_http_seed() {
         &format!("  hostname: \"127.0.0.1\",\n  port: {port},\n"),
     );
     assert_ne!(seed, NODE_SEED, "the seed's options moved");
-    let dir = ClientDir::new("client-node-files");
-    let program = dir.write("ingest.js", &seed);
-    let mut command = Command::new("node");
-    command.arg(program);
     // The seed prints nothing on success and the error on failure. It never reads the
     // reply, so Node's keep-alive agent holds the connection open and node exits only when
     // tidegate closes the idle connection (HEAD_READ_TIMEOUT_MS in src/limits.rs, 30 s).
-    let run = run_client(command, &dir.0, "node ingest.js");
+    let run = run_seed("ingest.js", &seed, "node", &[]);
     assert_eq!((run.stdout.as_str(), run.stderr.as_str()), ("", ""));
     assert_seed_rows(&s, "node");
 }
@@ -345,14 +326,13 @@ fn java_okhttp_seed() {
         return;
     }
     let s = server_with_foo("client-java");
-    let dir = ClientDir::new("client-java-files");
-    let program = dir.write("Example.java", &aimed_at(JAVA_SEED, &s));
-    let mut command = Command::new("java");
-    command
-        .arg("-cp")
-        .arg(format!("{OKHTTP_JAR}:{OKIO_JAR}"))
-        .arg(program);
-    let run = run_client(command, &dir.0, "java Example.java");
+    let class_path = format!("{OKHTTP_JAR}:{OKIO_JAR}");
+    let run = run_seed(
+        "Example.java",
+        &aimed_at(JAVA_SEED, &s),
+        "java",
+        &["-cp", &class_path],
+    );
     assert_printed_success(&run, "java");
     assert_seed_rows(&s, "java");
 }
@@ -364,21 +344,14 @@ fn curl_seed_and_the_column_list_example() {
         return;
     }
     let s = server_with_foo("client-curl");
-    let dir = ClientDir::new("client-curl-files");
-    let script = dir.write("ingest.sh", &aimed_at(CURL_SEED, &s));
-    let mut command = Command::new("sh");
-    command.arg(script);
-    let run = run_client(command, &dir.0, "sh ingest.sh");
+    let run = run_seed("ingest.sh", &aimed_at(CURL_SEED, &s), "sh", &[]);
     assert_request_id_reply(&run.stdout);
     assert_seed_rows(&s, "curl");
 
     // The body format's own example, into a stream with its two columns.
     let s = Server::start("client-curl-example");
     create_stream(&s, "foo(key1 string, key2 string)");
-    let script = dir.write("example.sh", &aimed_at(CURL_COLUMNS_EXAMPLE, &s));
-    let mut command = Command::new("sh");
-    command.arg(script);
-    let run = run_client(command, &dir.0, "sh example.sh");
+    let run = run_seed("example.sh", &aimed_at(CURL_COLUMNS_EXAMPLE, &s), "sh", &[]);
     assert_request_id_reply(&run.stdout);
     assert_eq!(
         proton_post_query(&s, "SELECT key1, key2 FROM table(foo) ORDER BY key1"),
