@@ -53,3 +53,5 @@ const _: () = assert!(WRITER_QUEUE_BATCHES_MAX * BATCH_BYTES_MAX <= RSS_PEAK_BYT
 // One field must fit in a batch, or a single wide row could never be committed.
 const _: () = assert!(FIELD_BYTES_MAX < BATCH_BYTES_MAX);
 const _: () = assert!(WRITER_QUEUE_BATCHES_MAX > 0 && BATCH_ROWS_MAX > 0);
+// A `/db/query` body read under CONTROL_BODY_BYTES_MAX can carry SQL up to SQL_BYTES_MAX.
+const _: () = assert!(CONTROL_BODY_BYTES_MAX >= SQL_BYTES_MAX);

@@ -3,33 +3,18 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Server, enc, without_elapse};
-
-fn rows_of(s: &Server, table: &str) -> String {
-    s.get(&format!(
-        "/db/query?q={}&format=csv&timeformat=s",
-        enc(&format!("select * from {table}"))
-    ))
-    .text()
-}
+use common::{
+    Server, create_stream, create_tag_table, machbase_query, machbase_write_ok, proton_get,
+    proton_ingest_ok, proton_query, query_csv, without_elapse,
+};
 
 #[test]
 fn machbase_errors() {
     let s = Server::start("bad-machbase");
-    let q =
-        "create tag table T (name varchar(40) primary key, time datetime basetime, value double)";
-    assert_eq!(s.get(&format!("/db/query?q={}", enc(q))).status, 200);
+    create_tag_table(&s, "T");
     let good = r#"{"data":{"columns":["name","time","value"],"rows":[["a",1,1.5]]}}"#;
-    assert_eq!(
-        s.post(
-            "/db/write/T?timeformat=s",
-            "application/json",
-            good.as_bytes()
-        )
-        .status,
-        200
-    );
-    let before = rows_of(&s, "T");
+    machbase_write_ok(&s, "T?timeformat=s", good, 1);
+    let before = query_csv(&s, "select * from T");
     assert_eq!(before, "NAME,TIME,VALUE\na,1,1.5\n\n");
 
     let cases: [(&str, &str, u16, &str); 6] = [
@@ -79,16 +64,19 @@ fn machbase_errors() {
         );
     }
     assert_eq!(
-        rows_of(&s, "T"),
+        query_csv(&s, "select * from T"),
         before,
         "a rejected request stores nothing"
     );
-    let empty = s.get("/db/query?q=");
+    let empty = machbase_query(&s, "", "");
     assert_eq!(
-        without_elapse(&empty.text()),
-        r#"{"success":false,"reason":"sql text is empty"}"#
+        (empty.status, without_elapse(&empty.text())),
+        (
+            400,
+            r#"{"success":false,"reason":"sql text is empty"}"#.to_owned()
+        )
     );
-    let syntax = s.get(&format!("/db/query?q={}", enc("select * from")));
+    let syntax = machbase_query(&s, "select * from", "");
     assert_eq!(syntax.status, 400);
     assert!(
         syntax.text().contains("syntax error at byte 13"),
@@ -104,37 +92,24 @@ fn machbase_errors() {
     assert_eq!(q.status, 415);
     assert!(q.text().contains("unsupported content-type: text/plain"));
     // Still serving.
-    let more = r#"{"data":{"rows":[["b",2,2.5]]}}"#;
-    assert_eq!(
-        s.post(
-            "/db/write/T?timeformat=s",
-            "application/json",
-            more.as_bytes()
-        )
-        .status,
-        200
+    machbase_write_ok(
+        &s,
+        "T?timeformat=s",
+        r#"{"data":{"rows":[["b",2,2.5]]}}"#,
+        1,
     );
-    assert_eq!(rows_of(&s, "T"), "NAME,TIME,VALUE\na,1,1.5\nb,2,2.5\n\n");
+    assert_eq!(
+        query_csv(&s, "select * from T"),
+        "NAME,TIME,VALUE\na,1,1.5\nb,2,2.5\n\n"
+    );
 }
 
 #[test]
 fn proton_errors() {
     let s = Server::start("bad-proton");
-    let r = s.get(&format!(
-        "/?query={}",
-        enc("CREATE STREAM foo(id int, name string)")
-    ));
-    assert_eq!(r.status, 200);
+    create_stream(&s, "foo(id int, name string)");
     let ok = r#"{"columns":["id","name"],"data":[[1,"a"]]}"#;
-    assert_eq!(
-        s.post(
-            "/proton/v1/ingest/streams/foo",
-            "application/json",
-            ok.as_bytes()
-        )
-        .status,
-        200
-    );
+    proton_ingest_ok(&s, "foo", ok);
 
     let h = [("x-timeplus-request-id", "r1")];
     let cases: [(&str, &str, u16, &str); 9] = [
@@ -214,18 +189,24 @@ fn proton_errors() {
             "{\"code\":78,\"error_msg\":\"Unknown URI\",\"request_id\":\"r1\"}\n".to_owned()
         )
     );
-    let q = s.get(&format!(
-        "/?query={}",
-        enc("SELECT id, name FROM table(nosuch)")
-    ));
+    let q = proton_get(&s, "SELECT id, name FROM table(nosuch)");
     assert_eq!(q.status, 404);
     assert!(
         q.text()
             .starts_with("Code: 60. DB::Exception: Stream default.nosuch doesn't exist")
     );
-    let all = s.get(&format!(
-        "/?query={}",
-        enc("SELECT id, name FROM table(foo)")
-    ));
-    assert_eq!(all.text(), "1\ta\n", "rejected requests stored nothing");
+    // SQL_BYTES_MAX in src/limits.rs is 1 MiB.
+    let long = s.request("POST", "/", &[], &vec![b' '; (1 << 20) + 1]);
+    assert_eq!(
+        (long.status, long.text()),
+        (
+            413,
+            "Code: 229. DB::Exception: request body exceeds sql_bytes_max (1048576 bytes). (QUERY_IS_TOO_LARGE)\n".to_owned()
+        )
+    );
+    assert_eq!(
+        proton_query(&s, "SELECT id, name FROM table(foo)"),
+        "1\ta\n",
+        "rejected requests stored nothing"
+    );
 }

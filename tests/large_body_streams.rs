@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Server, chunked, enc};
+use common::{Server, chunked, create_tag_table, machbase_query};
 
 fn body(rows: usize, bad_at: Option<usize>) -> Vec<u8> {
     let mut b = String::from(r#"{"data":{"columns":["name","time","value"],"rows":["#);
@@ -23,19 +23,15 @@ fn body(rows: usize, bad_at: Option<usize>) -> Vec<u8> {
 }
 
 fn count(s: &Server) -> usize {
-    let r = s.get(&format!(
-        "/db/query?q={}&format=csv&header=skip",
-        enc("select * from T")
-    ));
+    let r = machbase_query(s, "select * from T", "format=csv&header=skip");
+    assert_eq!(r.status, 200, "{}", r.text());
     r.text().lines().filter(|l| !l.is_empty()).count()
 }
 
 #[test]
 fn ten_thousand_rows_in_small_chunks() {
     let s = Server::start("large");
-    let q =
-        "create tag table T (name varchar(40) primary key, time datetime basetime, value double)";
-    assert_eq!(s.get(&format!("/db/query?q={}", enc(q))).status, 200);
+    create_tag_table(&s, "T");
     let wire = chunked(&body(10_000, None), 1000);
     let r = s.request(
         "POST",

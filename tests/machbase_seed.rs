@@ -3,19 +3,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Server, enc, without_elapse};
+use common::{Server, machbase_ddl, machbase_query, machbase_write_ok, query_csv, without_elapse};
 
 fn create_example(s: &Server) {
-    let q = "create tag table if not exists EXAMPLE (name varchar(40) primary key, time datetime basetime, value double)";
-    let r = s.post(
-        "/db/query",
-        "application/x-www-form-urlencoded",
-        format!("q={}", enc(q)).as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(
-        without_elapse(&r.text()),
-        r#"{"success":true,"reason":"Created successfully."}"#
+    machbase_ddl(
+        s,
+        "create tag table if not exists EXAMPLE (name varchar(40) primary key, time datetime basetime, value double)",
+        "Created successfully.",
     );
 }
 
@@ -35,23 +29,9 @@ fn json_with_epoch_seconds() {
     ]
   }
 }"#;
-    let r = s.post(
-        "/db/write/EXAMPLE?timeformat=s",
-        "application/json",
-        body.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
+    machbase_write_ok(&s, "EXAMPLE?timeformat=s", body, 5);
     assert_eq!(
-        without_elapse(&r.text()),
-        r#"{"success":true,"reason":"success, 5 record(s) inserted"}"#
-    );
-    let q = s.get(&format!(
-        "/db/query?q={}&format=csv&timeformat=s",
-        enc("select * from EXAMPLE limit 10")
-    ));
-    assert_eq!(q.header("content-type"), Some("text/csv; charset=utf-8"));
-    assert_eq!(
-        q.text(),
+        query_csv(&s, "select * from EXAMPLE limit 10"),
         "NAME,TIME,VALUE\nwave.sin,1676432361,0\nwave.sin,1676432362,0.406736\nwave.sin,1676432363,0.743144\nwave.sin,1676432364,0.951056\nwave.sin,1676432365,0.994522\n\n"
     );
 }
@@ -69,22 +49,23 @@ fn json_with_epoch_nanoseconds_and_lowercase_columns() {
         ]
     }
 }"#;
-    let r = s.post("/db/write/EXAMPLE", "application/json", body.as_bytes());
-    assert_eq!(r.status, 200, "{}", r.text());
-    let q = s.get(&format!(
-        "/db/query?q={}",
-        enc("select * from EXAMPLE where name = 'json-data' limit 10")
-    ));
+    machbase_write_ok(&s, "EXAMPLE", body, 2);
+    let q = machbase_query(
+        &s,
+        "select * from EXAMPLE where name = 'json-data' limit 10",
+        "",
+    );
     assert_eq!(q.header("content-type"), Some("application/json"));
     assert_eq!(
         without_elapse(&q.text()),
         r#"{"data":{"columns":["NAME","TIME","VALUE"],"types":["string","datetime","double"],"rows":[["json-data",1670380342000000000,1.0001],["json-data",1670380343000000000,2.0002]]},"success":true,"reason":"success"}"#
     );
     // The latest value of a tag: a reverse scan that stops after one row.
-    let last = s.get(&format!(
-        "/db/query?q={}&timeformat=ms",
-        enc("select time, value from EXAMPLE where name = 'json-data' order by time desc limit 1")
-    ));
+    let last = machbase_query(
+        &s,
+        "select time, value from EXAMPLE where name = 'json-data' order by time desc limit 1",
+        "timeformat=ms",
+    );
     assert!(
         last.text().contains(r#""rows":[[1670380343000,2.0002]]"#),
         "{}",
@@ -92,23 +73,10 @@ fn json_with_epoch_nanoseconds_and_lowercase_columns() {
     );
     // A repeated (name, time) replaces the earlier row.
     let again = r#"{"data":{"rows":[["json-data",1670380343000000000,9.5]]}}"#;
+    machbase_write_ok(&s, "EXAMPLE?method=append", again, 1);
     assert_eq!(
-        s.post(
-            "/db/write/EXAMPLE?method=append",
-            "application/json",
-            again.as_bytes()
-        )
-        .status,
-        200
+        query_csv(&s, "select value from EXAMPLE where name = 'json-data'"),
+        "VALUE\n1.0001\n9.5\n\n"
     );
-    let q = s.get(&format!(
-        "/db/query?q={}&format=csv",
-        enc("select value from EXAMPLE where name = 'json-data'")
-    ));
-    assert_eq!(q.text(), "VALUE\n1.0001\n9.5\n\n");
-    let dropped = s.get(&format!("/db/query?q={}", enc("drop table EXAMPLE")));
-    assert_eq!(
-        without_elapse(&dropped.text()),
-        r#"{"success":true,"reason":"Dropped successfully."}"#
-    );
+    machbase_ddl(&s, "drop table EXAMPLE", "Dropped successfully.");
 }

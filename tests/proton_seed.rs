@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Server, enc};
+use common::{
+    Server, assert_request_id_reply, create_stream, enc, proton_ingest_ok, proton_post_query,
+    proton_query,
+};
 
 const SEED_BODY: &str = r#"
 {
@@ -15,25 +18,6 @@ const SEED_BODY: &str = r#"
   ]
 }
 "#;
-
-fn create_stream(s: &Server, name: &str) {
-    let r = s.get(&format!(
-        "/?query={}",
-        enc(&format!("CREATE STREAM {name}(id int, name string)"))
-    ));
-    assert_eq!(r.status, 200, "{}", r.text());
-}
-
-fn read_back(s: &Server, name: &str) -> String {
-    let r = s.request(
-        "POST",
-        "/",
-        &[],
-        format!("SELECT id, name FROM table({name}) ORDER BY id").as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.text()
-}
 
 #[test]
 fn each_client_of_the_seed_ingests_and_reads_back() {
@@ -54,7 +38,7 @@ fn each_client_of_the_seed_ingests_and_reads_back() {
     ];
     for (name, headers) in clients {
         let stream = format!("foo_{name}");
-        create_stream(&s, &stream);
+        create_stream(&s, &format!("{stream}(id int, name string)"));
         let r = s.request(
             "POST",
             &format!("/proton/v1/ingest/streams/{stream}"),
@@ -62,19 +46,26 @@ fn each_client_of_the_seed_ingests_and_reads_back() {
             SEED_BODY.as_bytes(),
         );
         assert_eq!(r.status, 200, "{name}: {}", r.text());
-        assert!(r.text().starts_with("{\"request_id\":\""), "{}", r.text());
+        assert_request_id_reply(&r.text());
         assert_eq!(
             r.header("content-type"),
             Some("application/json; charset=UTF-8")
         );
-        assert_eq!(read_back(&s, &stream), "1\thello\n2\tworld\n", "{name}");
+        assert_eq!(
+            proton_post_query(
+                &s,
+                &format!("SELECT id, name FROM table({stream}) ORDER BY id")
+            ),
+            "1\thello\n2\tworld\n",
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn request_id_is_echoed_and_formats_read_back() {
     let s = Server::start("proton-formats");
-    create_stream(&s, "foo");
+    create_stream(&s, "foo(id int, name string)");
     let r = s.request(
         "POST",
         "/proton/v1/ingest/streams/foo?mode=async",
@@ -85,19 +76,17 @@ fn request_id_is_echoed_and_formats_read_back() {
         (r.status, r.text()),
         (200, "{\"request_id\":\"req-42\"}".to_owned())
     );
-    let each = s.get(&format!(
-        "/?query={}",
-        enc("SELECT id, name FROM table(foo) ORDER BY id FORMAT JSONEachRow")
-    ));
     assert_eq!(
-        each.text(),
+        proton_query(
+            &s,
+            "SELECT id, name FROM table(foo) ORDER BY id FORMAT JSONEachRow"
+        ),
         "{\"id\":1,\"name\":\"hello\"}\n{\"id\":2,\"name\":\"world\"}\n"
     );
-    let compact = s.get(&format!(
-        "/?query={}",
-        enc("SELECT id, name FROM table(foo) ORDER BY id DESC FORMAT JSONCompact")
-    ));
-    let text = compact.text();
+    let text = proton_query(
+        &s,
+        "SELECT id, name FROM table(foo) ORDER BY id DESC FORMAT JSONCompact",
+    );
     assert!(
         text.contains("[2, \"world\"],\n\t\t[1, \"hello\"]"),
         "{text}"
@@ -124,24 +113,14 @@ fn request_id_is_echoed_and_formats_read_back() {
 #[test]
 fn proton_value_conversion() {
     let s = Server::start("proton-convert");
-    let r = s.get(&format!(
-        "/?query={}",
-        enc("CREATE STREAM t (i int32, u uint8, f float64, s string, t datetime64(3), n nullable(int32))")
-    ));
-    assert_eq!(r.status, 200, "{}", r.text());
-    let body = r#"{"columns":["i","u","f","s","t","n"],"data":[["123",1234567,"1.5",42,1700000000000,null],[null,true,2,"x","2020-01-01 11:11:11",7]]}"#;
-    let r = s.post(
-        "/proton/v1/ingest/streams/t",
-        "application/json",
-        body.as_bytes(),
+    create_stream(
+        &s,
+        "t (i int32, u uint8, f float64, s string, t datetime64(3), n nullable(int32))",
     );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let out = s.get(&format!(
-        "/?query={}",
-        enc("SELECT i, u, f, s, t, n FROM table(t) ORDER BY i")
-    ));
+    let body = r#"{"columns":["i","u","f","s","t","n"],"data":[["123",1234567,"1.5",42,1700000000000,null],[null,true,2,"x","2020-01-01 11:11:11",7]]}"#;
+    proton_ingest_ok(&s, "t", body);
     assert_eq!(
-        out.text(),
+        proton_query(&s, "SELECT i, u, f, s, t, n FROM table(t) ORDER BY i"),
         "0\t1\t2\tx\t2020-01-01 11:11:11.000\t7\n123\t135\t1.5\t42\t2023-11-14 22:13:20.000\t\\N\n"
     );
 }

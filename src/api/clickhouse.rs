@@ -61,7 +61,11 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let mut text = get("query").unwrap_or_default();
     if request.method == "POST" {
-        match request.body.read_to_vec(SQL_BYTES_MAX).await {
+        match request
+            .body
+            .read_to_vec(SQL_BYTES_MAX, "sql_bytes_max")
+            .await
+        {
             Ok(body) => text.push_str(&String::from_utf8_lossy(&body)),
             Err(e) => {
                 let mut r = exception(413, 229, "QUERY_IS_TOO_LARGE", &e.to_string());

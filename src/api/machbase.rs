@@ -14,7 +14,7 @@ use crate::ingest::{
     IngestPlan, Rules, Shape, ingest,
 };
 use crate::json_value::{self, JsonValue};
-use crate::limits::{CONTROL_BODY_BYTES_MAX, SQL_BYTES_MAX};
+use crate::limits::CONTROL_BODY_BYTES_MAX;
 use crate::output::{MachbaseCsv, MachbaseJson, QueryBody, TimeFormat};
 use crate::server::http::{BodyErrorKind, parse_form};
 use crate::server::{Request, Response};
@@ -381,11 +381,20 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
             let content_type = request.content_type();
             let body = match request
                 .body
-                .read_to_vec(CONTROL_BODY_BYTES_MAX.max(SQL_BYTES_MAX))
+                .read_to_vec(CONTROL_BODY_BYTES_MAX, "control_body_bytes_max")
                 .await
             {
                 Ok(b) => b,
-                Err(e) => return fail(413, &e.to_string(), started),
+                Err(e) => {
+                    let status = match e.kind {
+                        BodyErrorKind::TooLarge { .. } => 413,
+                        BodyErrorKind::TimedOut => 408,
+                        _ => 400,
+                    };
+                    let mut response = fail(status, &e.to_string(), started);
+                    response.close = true;
+                    return response;
+                }
             };
             match content_type.as_str() {
                 "application/json" => match json_value::parse(&body) {

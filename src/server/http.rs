@@ -71,7 +71,11 @@ impl ConnReader {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyErrorKind {
-    TooLarge { limit: u64 },
+    /// More than `limit` bytes; `name` is the bound crossed, as the error text names it.
+    TooLarge {
+        limit: u64,
+        name: &'static str,
+    },
     Truncated,
     Chunked(ChunkedError),
     Io,
@@ -87,8 +91,8 @@ pub struct BodyError {
 impl std::fmt::Display for BodyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.kind {
-            BodyErrorKind::TooLarge { limit } => {
-                write!(f, "request body exceeds body_bytes_max ({limit} bytes)")
+            BodyErrorKind::TooLarge { limit, name } => {
+                write!(f, "request body exceeds {name} ({limit} bytes)")
             }
             BodyErrorKind::Truncated => f.write_str("request body ended early"),
             BodyErrorKind::Chunked(e) => e.fmt(f),
@@ -224,7 +228,8 @@ impl Body {
             self.delivered += range.len() as u64;
             if self.delivered > self.bytes_max {
                 let limit = self.bytes_max;
-                return Err(self.fail(BodyErrorKind::TooLarge { limit }, String::new()));
+                let name = "body_bytes_max";
+                return Err(self.fail(BodyErrorKind::TooLarge { limit, name }, String::new()));
             }
             if range.is_empty() {
                 continue;
@@ -233,8 +238,13 @@ impl Body {
         }
     }
 
-    /// Reads the whole body, refusing more than `limit` bytes (small control bodies only).
-    pub async fn read_to_vec(&mut self, limit: usize) -> Result<Vec<u8>, BodyError> {
+    /// Reads the whole body, refusing more than `limit` bytes (small control bodies only);
+    /// `name` is the limit's name for the error text, e.g. `sql_bytes_max`.
+    pub async fn read_to_vec(
+        &mut self,
+        limit: usize,
+        name: &'static str,
+    ) -> Result<Vec<u8>, BodyError> {
         let mut out = Vec::new();
         loop {
             let chunk = self.chunk().await?;
@@ -245,6 +255,7 @@ impl Body {
                 return Err(self.fail(
                     BodyErrorKind::TooLarge {
                         limit: limit as u64,
+                        name,
                     },
                     String::new(),
                 ));

@@ -100,8 +100,37 @@ impl Server {
     pub fn restart(mut self) -> Server {
         let status = self.stop();
         assert!(status.success(), "exit status {status:?}");
+        self.start_again()
+    }
+
+    /// Starts a new process on the data directory of this stopped or killed one.
+    pub fn start_again(mut self) -> Server {
+        assert!(self.child.is_none(), "stop or kill the server first");
         self.keep_dir = true;
         Server::start_in(self.dir.clone())
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Sends SIGKILL (`Child::kill`) and reaps the process: no shutdown code runs, so
+    /// nothing is persisted that was not persisted already.
+    pub fn kill(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL tidegate");
+        child.wait().expect("reap tidegate")
+    }
+
+    /// Kills (SIGKILL) and starts again on the same data directory.
+    pub fn kill_and_restart(mut self) -> Server {
+        let status = self.kill();
+        assert!(
+            !status.success(),
+            "a killed process has no exit code: {status:?}"
+        );
+        self.start_again()
     }
 
     pub fn request(
@@ -176,10 +205,21 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
+    try_request(addr, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// `request` for a server that may be gone: a refused connection or a reply without a
+/// complete head is an error, not a panic.
+pub fn try_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     let chunked = headers
         .iter()
@@ -191,12 +231,19 @@ pub fn request(
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(head.as_bytes())?;
     // The server may answer and close before reading a rejected body: ignore write errors.
     let _ = stream.write_all(body);
     let mut raw = Vec::new();
+    // A reset after a complete reply still leaves the reply in `raw`.
     let _ = stream.read_to_end(&mut raw);
-    parse_response(&raw)
+    if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("no complete response head in {} bytes", raw.len()),
+        ));
+    }
+    Ok(parse_response(&raw))
 }
 
 pub fn parse_response(raw: &[u8]) -> Response {
@@ -269,4 +316,123 @@ pub fn without_elapse(body: &str) -> String {
         }
         None => body.to_owned(),
     }
+}
+
+/// The tag table of Machbase's documentation; `create_tag_table` makes one by this name.
+pub const TAG_TABLE_COLUMNS: &str =
+    "(name varchar(40) primary key, time datetime basetime, value double)";
+
+/// Runs a CREATE or DROP through `/db/query` as a form POST (as the seed's `curl
+/// --data-urlencode` sends it) and asserts Machbase's exact success reply with `reason`.
+pub fn machbase_ddl(s: &Server, sql: &str, reason: &str) {
+    let r = s.post(
+        "/db/query",
+        "application/x-www-form-urlencoded",
+        format!("q={}", enc(sql)).as_bytes(),
+    );
+    assert_eq!(
+        (r.status, without_elapse(&r.text())),
+        (200, format!(r#"{{"success":true,"reason":"{reason}"}}"#)),
+        "{sql}"
+    );
+}
+
+/// Creates the tag table `name` with `TAG_TABLE_COLUMNS` (NAME, TIME, VALUE).
+pub fn create_tag_table(s: &Server, name: &str) {
+    machbase_ddl(
+        s,
+        &format!("create tag table {name} {TAG_TABLE_COLUMNS}"),
+        "Created successfully.",
+    );
+}
+
+/// `GET /db/query?q=<sql>&<params>`; `params` is an already encoded query string or "".
+pub fn machbase_query(s: &Server, sql: &str, params: &str) -> Response {
+    let sep = if params.is_empty() { "" } else { "&" };
+    s.get(&format!("/db/query?q={}{sep}{params}", enc(sql)))
+}
+
+/// The CSV reply to `sql` with epoch-second times; asserts status 200.
+pub fn query_csv(s: &Server, sql: &str) -> String {
+    let r = machbase_query(s, sql, "format=csv&timeformat=s");
+    assert_eq!(r.status, 200, "{sql}: {}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    r.text()
+}
+
+/// POSTs a JSON body to `/db/write/{target}`, `target` being the table and any query string.
+pub fn machbase_write(s: &Server, target: &str, body: &str) -> Response {
+    s.post(
+        &format!("/db/write/{target}"),
+        "application/json",
+        body.as_bytes(),
+    )
+}
+
+/// `machbase_write`, asserting Machbase's exact success reply for `rows` rows.
+pub fn machbase_write_ok(s: &Server, target: &str, body: &str, rows: usize) {
+    let verb = if target.contains("method=append") {
+        "appended"
+    } else {
+        "inserted"
+    };
+    let r = machbase_write(s, target, body);
+    assert_eq!(
+        (r.status, without_elapse(&r.text())),
+        (
+            200,
+            format!(r#"{{"success":true,"reason":"success, {rows} record(s) {verb}"}}"#)
+        ),
+        "{target}"
+    );
+}
+
+/// `CREATE STREAM <definition>` through `/?query=`; asserts the empty 200 reply.
+pub fn create_stream(s: &Server, definition: &str) {
+    let r = proton_get(s, &format!("CREATE STREAM {definition}"));
+    assert_eq!((r.status, r.text()), (200, String::new()), "{definition}");
+}
+
+/// `GET /?query=<sql>` (Proton's ClickHouse-style interface).
+pub fn proton_get(s: &Server, sql: &str) -> Response {
+    s.get(&format!("/?query={}", enc(sql)))
+}
+
+/// The reply to `sql` through `/?query=` (TabSeparated unless it says `FORMAT`); asserts 200.
+pub fn proton_query(s: &Server, sql: &str) -> String {
+    let r = proton_get(s, sql);
+    assert_eq!(r.status, 200, "{sql}: {}", r.text());
+    r.text()
+}
+
+/// The reply to `sql` sent as a POST body to `/`, as the seed's `curl -d` reads rows back;
+/// asserts 200.
+pub fn proton_post_query(s: &Server, sql: &str) -> String {
+    let r = s.request("POST", "/", &[], sql.as_bytes());
+    assert_eq!(r.status, 200, "{sql}: {}", r.text());
+    r.text()
+}
+
+/// POSTs a JSON body to `/proton/v1/ingest/streams/{target}` and asserts Proton's success
+/// reply, `{"request_id":"…"}`.
+pub fn proton_ingest_ok(s: &Server, target: &str, body: &str) {
+    let r = s.post(
+        &format!("/proton/v1/ingest/streams/{target}"),
+        "application/json",
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{target}: {}", r.text());
+    assert_request_id_reply(&r.text());
+}
+
+/// Asserts Proton's ingest success reply: `{"request_id":"<non-empty id>"}`.
+pub fn assert_request_id_reply(text: &str) {
+    let id = text
+        .strip_prefix("{\"request_id\":\"")
+        .and_then(|rest| rest.strip_suffix("\"}"))
+        .unwrap_or_else(|| panic!("not an ingest success reply: {text:?}"));
+    assert!(
+        !id.is_empty() && !id.contains('"'),
+        "request id {id:?} in {text:?}"
+    );
 }
