@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -35,7 +35,12 @@ impl Server {
 
     /// Starts on `dir` (kept, so a test can restart on the same data).
     pub fn start_in(dir: PathBuf) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tidegate"))
+        Server::start_bin_in(Path::new(env!("CARGO_BIN_EXE_tidegate")), dir)
+    }
+
+    /// Starts the binary at `bin` (the ingest benchmark can run a profiling build) on `dir`.
+    pub fn start_bin_in(bin: &Path, dir: PathBuf) -> Server {
+        let mut child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
             .stdout(Stdio::piped())
@@ -63,6 +68,11 @@ impl Server {
             child: Some(child),
             keep_dir: false,
         }
+    }
+
+    /// The server's process id (the ingest benchmark reads its /proc entries).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// Sends SIGTERM and waits for the exit (at most 30 s).
