@@ -204,16 +204,6 @@ fn truncated_bodies_store_whole_batches_only() {
     }
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
-    out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(data);
-    out.extend(crc.finalize().to_le_bytes());
-    out.extend((data.len() as u32).to_le_bytes());
-    out
-}
-
 #[test]
 fn gzip_faults() {
     let s = Server::start("write-gzip-errors");
@@ -234,11 +224,11 @@ fn gzip_faults() {
     assert_eq!(r.status, 500, "{}", r.text());
     assert!(r.text().contains("gzip: invalid header"), "{}", r.text());
     // A fault inside the compressed CSV is reported like the plain one.
-    let r = post(&gzip(&Format::Csv.body(ROWS / 2, Fault::BadNumber)));
+    let r = post(&common::gzip(&Format::Csv.body(ROWS / 2, Fault::BadNumber)));
     assert_eq!(r.status, 400);
     assert_eq!(affected_rows(&r.text()), 4096, "{}", r.text());
     // A stream cut short, and one with a wrong checksum.
-    let whole = gzip(&Format::Csv.body(0, Fault::BadNumber));
+    let whole = common::gzip(&Format::Csv.body(0, Fault::BadNumber));
     let r = post(&whole[..whole.len() / 2]);
     assert_eq!(r.status, 400);
     assert!(r.text().contains("unexpected EOF"), "{}", r.text());
@@ -263,7 +253,7 @@ fn a_gzip_bomb_is_refused_with_413_and_the_server_keeps_serving() {
     ));
     // 16 MiB of one repeated row compresses to a few KiB.
     let rows = b"a,1,1\n".repeat((16 << 20) / 6);
-    let body = gzip(&rows);
+    let body = common::gzip(&rows);
     assert!(body.len() < 100 << 10, "{}", body.len());
     let r = s.request(
         "POST",

@@ -32,16 +32,6 @@ fn csv_of(s: &Server, sql: &str) -> String {
     r.text()
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
-    out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(data);
-    out.extend(crc.finalize().to_le_bytes());
-    out.extend((data.len() as u32).to_le_bytes());
-    out
-}
-
 fn test_w_rows(s: &Server, name: &str) -> String {
     csv_of(s, &format!("select * from test_w where name = '{name}'"))
 }
@@ -124,7 +114,7 @@ fn peer_write_cases_w1_to_w8() {
     );
 
     // W7, W8: gzip, announced both by ?compress= and by Content-Encoding.
-    let body = gzip(
+    let body = common::gzip(
         b"name,TIME,Value,JSONDATA,ival,SVAL,bval\ncsv_gzip,1705291859,1.12,,101,102,AQI=\ncsv_gzip,1705291860,2.23,,201,202,AwQ=\n",
     );
     let r = s.request(
@@ -135,7 +125,7 @@ fn peer_write_cases_w1_to_w8() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(test_w_rows(&s, "csv_gzip"), full("csv_gzip"));
-    let body = gzip(
+    let body = common::gzip(
         b"name,TIME,Value\ncsv_partial_gzip,1705291859,1.12\ncsv_partial_gzip,1705291860,2.23\n",
     );
     let r = s.request(
@@ -224,14 +214,14 @@ fn seed_csv_ndjson_and_gzip_examples() {
             ("Content-Type", "application/json"),
             ("Content-Encoding", "gzip"),
         ],
-        &gzip(json),
+        &common::gzip(json),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let r = s.request(
         "POST",
         "/db/write/EXAMPLE?header=skip",
         &[("Content-Type", "text/csv"), ("Content-Encoding", "gzip")],
-        &gzip(b"NAME,TIME,VALUE\ncsv-gz,1670380342000000000,1.0001\n"),
+        &common::gzip(b"NAME,TIME,VALUE\ncsv-gz,1670380342000000000,1.0001\n"),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
@@ -352,13 +342,15 @@ fn gzip_and_plain_bodies_split_into_tiny_chunks_store_the_same_rows() {
         }
         format!("NAME,TIME,VALUE\n{}\n", by_tag.concat().concat())
     };
-    let gz = gzip(rows.as_bytes());
+    let gz = common::gzip(rows.as_bytes());
     for (case, piece) in [1, 7, 100, 4096].into_iter().enumerate() {
         for (encoding, body) in [("identity", rows.as_bytes()), ("gzip", &gz[..])] {
             let table = format!("split_{case}_{encoding}");
             ddl(
                 &s,
-                &format!("create tag table {table} (name varchar(40) primary key, time datetime basetime, value double)"),
+                &format!(
+                    "create tag table {table} (name varchar(40) primary key, time datetime basetime, value double)"
+                ),
             );
             let r = s.request(
                 "POST",

@@ -8,16 +8,6 @@ use common::{Server, enc};
 
 const BODY: &[u8] = br#"{"columns":["id","name"],"data":[[1,"hello"],[2,"world"]]}"#;
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
-    out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(data);
-    out.extend(crc.finalize().to_le_bytes());
-    out.extend((data.len() as u32).to_le_bytes());
-    out
-}
-
 fn ingest(s: &Server, stream: &str, encoding: &str, body: &[u8]) -> common::Response {
     s.request(
         "POST",
@@ -39,9 +29,13 @@ fn rows(s: &Server, stream: &str) -> String {
 fn gzip_and_deflate_bodies_are_inflated() {
     let s = Server::start("proton-encodings");
     for (stream, encoding, body) in [
-        ("gz", "gzip", gzip(BODY)),
-        ("gz_upper", "GZIP", gzip(BODY)),
-        ("zlib", "deflate", miniz_oxide::deflate::compress_to_vec_zlib(BODY, 6)),
+        ("gz", "gzip", common::gzip(BODY)),
+        ("gz_upper", "GZIP", common::gzip(BODY)),
+        (
+            "zlib",
+            "deflate",
+            miniz_oxide::deflate::compress_to_vec_zlib(BODY, 6),
+        ),
         ("plain", "none", BODY.to_vec()),
     ] {
         let r = s.get(&format!(
@@ -59,16 +53,27 @@ fn gzip_and_deflate_bodies_are_inflated() {
 #[test]
 fn other_encodings_and_corrupt_bodies() {
     let s = Server::start("proton-bad-encodings");
-    s.get(&format!("/?query={}", enc("CREATE STREAM foo(id int, name string)")));
+    s.get(&format!(
+        "/?query={}",
+        enc("CREATE STREAM foo(id int, name string)")
+    ));
     let r = ingest(&s, "foo", "foo", BODY);
     assert_eq!(r.status, 501);
     assert!(r.text().contains(r#""code":48"#), "{}", r.text());
-    assert!(r.text().contains("Unknown compression method foo"), "{}", r.text());
+    assert!(
+        r.text().contains("Unknown compression method foo"),
+        "{}",
+        r.text()
+    );
     let r = ingest(&s, "foo", "zstd", BODY);
     assert_eq!(r.status, 501);
-    assert!(r.text().contains("not supported by tidegate"), "{}", r.text());
+    assert!(
+        r.text().contains("not supported by tidegate"),
+        "{}",
+        r.text()
+    );
     // Not gzip, cut short, and a flipped checksum: 400, nothing stored.
-    let whole = gzip(BODY);
+    let whole = common::gzip(BODY);
     let mut bad_crc = whole.clone();
     let n = bad_crc.len();
     bad_crc[n - 6] ^= 1;

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -35,16 +35,25 @@ impl Server {
 
     /// Starts with extra command-line flags.
     pub fn start_with_args(tag: &str, args: &[&str]) -> Server {
-        Server::spawn(temp_dir(tag), args)
+        Server::spawn(
+            Path::new(env!("CARGO_BIN_EXE_tidegate")),
+            temp_dir(tag),
+            args,
+        )
     }
 
     /// Starts on `dir` (kept, so a test can restart on the same data).
     pub fn start_in(dir: PathBuf) -> Server {
-        Server::spawn(dir, &[])
+        Server::spawn(Path::new(env!("CARGO_BIN_EXE_tidegate")), dir, &[])
     }
 
-    fn spawn(dir: PathBuf, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tidegate"))
+    /// Starts the binary at `bin` (the ingest benchmark can run a profiling build) on `dir`.
+    pub fn start_bin_in(bin: &Path, dir: PathBuf) -> Server {
+        Server::spawn(bin, dir, &[])
+    }
+
+    fn spawn(bin: &Path, dir: PathBuf, args: &[&str]) -> Server {
+        let mut child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
             .args(args)
@@ -73,6 +82,11 @@ impl Server {
             child: Some(child),
             keep_dir: false,
         }
+    }
+
+    /// The server's process id (the ingest benchmark and idle-RSS checks read /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// Sends SIGTERM and waits for the exit (at most 30 s).
@@ -108,11 +122,6 @@ impl Server {
         assert!(self.child.is_none(), "stop or kill the server first");
         self.keep_dir = true;
         Server::start_in(self.dir.clone())
-    }
-
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
     }
 
     /// Sends SIGKILL (`Child::kill`) and reaps the process: no shutdown code runs, so
@@ -435,4 +444,17 @@ pub fn assert_request_id_reply(text: &str) {
         !id.is_empty() && !id.contains('"'),
         "request id {id:?} in {text:?}"
     );
+}
+
+/// `data` as one gzip member (RFC 1952): a fixed header, miniz_oxide's deflate, CRC-32 and
+/// length.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    // Magic, deflate, no flags, no mtime, no extra flags, OS unknown.
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend(miniz_oxide::deflate::compress_to_vec(data, 6));
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(data);
+    out.extend(crc.finalize().to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out
 }
