@@ -12,6 +12,16 @@ pub const BATCH_ROWS_MAX: usize = 4096;
 pub const BATCH_BYTES_MAX: usize = 1 << 20;
 /// Batches waiting for the writer thread. A full queue pushes back on the TCP connection.
 pub const WRITER_QUEUE_BATCHES_MAX: usize = 8;
+/// Size at which a table's memtable is sealed and flushed. fjall counts key and value bytes;
+/// the skiplist holding them costs about 3-4x that for our small rows.
+pub const MEMTABLE_BYTES_MAX: u64 = 4 << 20;
+/// Memtable bytes (as fjall counts them) allowed to wait for flushing before the writer
+/// stops taking batches.
+pub const WRITE_BUFFER_BYTES_MAX: u64 = 3 * MEMTABLE_BYTES_MAX;
+/// Longest the writer waits for flushes before taking the next batches anyway.
+pub const FLUSH_WAIT_MS_MAX: u64 = 10_000;
+/// Block cache of the storage engine.
+pub const BLOCK_CACHE_BYTES: u64 = 8 << 20;
 /// Peak resident memory the defaults are sized for.
 pub const RSS_PEAK_BYTES_BUDGET: usize = 64 << 20;
 

@@ -31,10 +31,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use fjall::config::FilterPolicy;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 
 use crate::catalog::{Table, codec};
-use crate::limits::WRITER_QUEUE_BATCHES_MAX;
+use crate::limits::{BLOCK_CACHE_BYTES, MEMTABLE_BYTES_MAX, WRITER_QUEUE_BATCHES_MAX};
 use writer::Command;
 
 #[derive(Debug, Clone)]
@@ -109,8 +110,12 @@ fn table_keyspace_name(id: u32) -> String {
 }
 
 fn table_keyspace_options() -> KeyspaceCreateOptions {
-    // Small memtables keep peak RSS inside the board budget; see limits.rs.
-    KeyspaceCreateOptions::default().max_memtable_size(8 << 20)
+    // Small memtables keep peak RSS inside the board budget; see limits.rs. Tables are read
+    // by range scans only, never by point lookups, so bloom filters would cost memory (8 bytes
+    // per key while a compaction writes, pinned blocks after) and disk for nothing.
+    KeyspaceCreateOptions::default()
+        .max_memtable_size(MEMTABLE_BYTES_MAX)
+        .filter_policy(FilterPolicy::disabled())
 }
 
 impl Store {
@@ -139,8 +144,9 @@ impl Store {
             }
         }
         let db = Database::builder(dir.join("db"))
-            .cache_size(8 << 20)
-            .worker_threads(1)
+            .cache_size(BLOCK_CACHE_BYTES)
+            // Two workers, so a memtable flush need not wait behind a long compaction.
+            .worker_threads(2)
             .max_journaling_size(64 << 20)
             .manual_journal_persist(true)
             .open()?;

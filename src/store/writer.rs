@@ -26,6 +26,7 @@ use super::{
     table_keyspace_options,
 };
 use crate::catalog::{Table, TableKind, codec};
+use crate::limits::{FLUSH_WAIT_MS_MAX, WRITE_BUFFER_BYTES_MAX};
 
 /// How long a request waits for its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,11 +226,26 @@ impl Writer {
                         }
                     }
                     self.run_group(group);
+                    self.wait_for_flushes();
                 }
             }
         }
         if !self.poisoned {
             let _ = self.persist(PersistMode::SyncAll);
+        }
+    }
+
+    /// Backpressure on memory: while more than `WRITE_BUFFER_BYTES_MAX` of memtables wait
+    /// for the flush workers (busy compacting, say), the writer takes no more commands, so
+    /// the bounded queue fills and ingest stops reading sockets. Without this, sealed
+    /// memtables pile up and RSS grows with the body. A flush that never comes (a stuck disk)
+    /// must not hang requests forever, so the wait is bounded.
+    fn wait_for_flushes(&self) {
+        let started = Instant::now();
+        while self.db.write_buffer_size() > WRITE_BUFFER_BYTES_MAX
+            && started.elapsed() < Duration::from_millis(FLUSH_WAIT_MS_MAX)
+        {
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
