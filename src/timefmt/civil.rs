@@ -15,6 +15,11 @@ use std::fmt::Write;
 pub const NS_PER_SECOND: i64 = 1_000_000_000;
 pub const SECONDS_PER_DAY: i64 = 86_400;
 
+/// The instants an i64 of nanoseconds can hold, as seconds: tidegate's whole time range
+/// (1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z).
+pub const SECONDS_MIN: i64 = i64::MIN / NS_PER_SECOND - 1;
+pub const SECONDS_MAX: i64 = i64::MAX / NS_PER_SECOND;
+
 /// A wall-clock date and time, no zone attached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Civil {
@@ -215,13 +220,13 @@ mod tests {
 
     #[test]
     fn seconds_round_trip() {
-        for s in [0, -1, 1_676_432_361, -9_223_372_037, 9_223_372_036] {
+        for s in [0, -1, 1_676_432_361, SECONDS_MIN, SECONDS_MAX] {
             let c = Civil::from_unix_seconds(s, 0);
             assert_eq!(c.seconds_as_utc(), s);
         }
-        assert_eq!(ns_from_parts(9_223_372_036, 854_775_807), Some(i64::MAX));
-        assert_eq!(ns_from_parts(9_223_372_036, 854_775_808), None);
-        assert_eq!(ns_from_parts(-9_223_372_037, 145_224_192), Some(i64::MIN));
-        assert_eq!(ns_from_parts(-9_223_372_037, 145_224_191), None);
+        assert_eq!(ns_from_parts(SECONDS_MAX, 854_775_807), Some(i64::MAX));
+        assert_eq!(ns_from_parts(SECONDS_MAX, 854_775_808), None);
+        assert_eq!(ns_from_parts(SECONDS_MIN, 145_224_192), Some(i64::MIN));
+        assert_eq!(ns_from_parts(SECONDS_MIN, 145_224_191), None);
     }
 }
