@@ -85,6 +85,11 @@ impl Civil {
             nanosecond: nanosecond.min(999_999_999),
         }
     }
+
+    /// Days since 1970-01-01 (negative before).
+    pub fn days(&self) -> i64 {
+        days_from_civil(i64::from(self.year), self.month, self.day)
+    }
 }
 
 /// `seconds` and `nanosecond` as i64 ns, or `None` outside tidegate's time range.
@@ -133,6 +138,17 @@ pub fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// 0 = Sunday .. 6 = Saturday, as Go's `time.Weekday`.
+pub fn weekday(days: i64) -> u8 {
+    // 1970-01-01 was a Thursday.
+    (days + 4).rem_euclid(7) as u8
+}
+
+/// 1-based day of the year.
+pub fn year_day(civil: &Civil) -> u16 {
+    (civil.days() - days_from_civil(i64::from(civil.year), 1, 1) + 1) as u16
 }
 
 /// `2020-01-01 11:11:11.000` with `precision` fraction digits (0 = none), in UTC.
@@ -199,10 +215,19 @@ mod tests {
     }
 
     #[test]
-    fn known_days() {
+    fn known_days_and_weekdays() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(weekday(0), 4, "1970-01-01 was a Thursday");
+        assert_eq!(
+            weekday(days_from_civil(2006, 1, 2)),
+            1,
+            "Go's reference day is a Monday"
+        );
+        assert_eq!(weekday(-1), 3);
+        let c = Civil::new(2020, 12, 31, 0, 0, 0, 0).unwrap();
+        assert_eq!(year_day(&c), 366);
     }
 
     #[test]

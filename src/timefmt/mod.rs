@@ -1,23 +1,30 @@
-//! Time on the wire: epoch units, time zones (Machbase's `tz`), the
-//! `YYYY-MM-DD hh:mm:ss[.fff]` text both peers print, Proton's best-effort datetime input,
-//! and Go's duration text for Machbase's `elapse`.
+//! Time on the wire: epoch units, Go reference layouts and named formats (Machbase's
+//! `timeformat`), time zones (Machbase's `tz`), the `YYYY-MM-DD hh:mm:ss[.fff]` text both
+//! peers print, Proton's best-effort datetime input, and Go's duration text.
+//!
+//! Callers use `TimeFormat::parse(timeformat)` and `Zone::parse(tz)` once per request, then
+//! `TimeFormat::format_time` / `TimeFormat::parse_time` per value. Not here: where a time
+//! goes in a reply (`src/output/`), which parameter holds it (`src/api/`).
 //!
 //! Invariants:
-//! - All times are i64 ns UTC. Conversions that would leave that range fail; none wraps.
-//! - Go's behaviour is the specification where the peer is written in Go (zone choice, DST
-//!   resolution, durations); each deliberate difference is named in the doc comment of the
-//!   function that makes it.
+//! - All times are i64 ns UTC. Conversions that would leave that range fail (`None` or a
+//!   `TimeError`); none wraps, none panics, whatever the text or layout.
+//! - Go's behaviour is the specification where the peer is written in Go (layouts, zone
+//!   choice, DST resolution, durations, error texts); each deliberate difference is named in
+//!   the doc comment of the function that makes it.
 //!
-//! Files: `civil.rs` calendar arithmetic; `epoch.rs` units and the clock; `zone.rs` the `tz`
-//! parameter; `duration.rs` Go durations; `best_effort.rs` Proton's reader.
+//! Files: `civil.rs` calendar arithmetic; `epoch.rs` units and the clock; `layout.rs` Go's
+//! layout engine; `named.rs` the `timeformat` parameter; `zone.rs` the `tz` parameter;
+//! `duration.rs` Go durations; `best_effort.rs` Proton's reader; `error.rs` messages.
 
-// Zones are wired into `/db/query` with the layout engine that prints in them.
+// The input side (`TimeFormat::parse_time`, `Layout::parse`, Go durations) is wired into
+// `src/ingest/` by its rewrite; until then only the tests here call it.
 #![cfg_attr(
     not(test),
     expect(
         dead_code,
         unused_imports,
-        reason = "zones are used once the layout engine prints and reads in them"
+        reason = "the write path adopts TimeFormat::parse_time in the ingest rewrite"
     )
 )]
 #![cfg_attr(
@@ -32,10 +39,16 @@ mod best_effort;
 mod civil;
 mod duration;
 mod epoch;
+mod error;
+mod layout;
+mod named;
 mod zone;
 
 pub use best_effort::parse_best_effort;
 pub use civil::{Civil, format_datetime};
-pub use duration::go_duration;
+pub use duration::{DurationError, go_duration, parse_go_duration, parse_machbase_duration};
 pub use epoch::{EpochUnit, now_ns};
+pub use error::{ParseError, TimeError};
+pub use layout::Layout;
+pub use named::{JsonEpoch, NAMED_LAYOUTS, TimeFormat, named_layout};
 pub use zone::{Zone, ZoneError, ZoneOffset};
