@@ -13,13 +13,13 @@ use crate::ingest::{
     ConvertOptions, IngestErrorKind, IngestPlan, Rules, Shape, ShapeError, ingest_json,
 };
 use crate::json_value::{self, JsonValue};
-use crate::limits::{CONTROL_BODY_BYTES_MAX, SQL_BYTES_MAX};
-use crate::output::{MachbaseCsv, MachbaseJson, QueryBody, TimeFormat};
+use crate::limits::{CONTROL_BODY_BYTES_MAX, SQL_BYTES_MAX, TIMEFORMAT_BYTES_MAX};
+use crate::output::{MachbaseCsv, MachbaseJson, QueryBody, TimeText};
 use crate::server::http::{BodyErrorKind, parse_form};
 use crate::server::{Request, Response};
 use crate::sql::{self, DdlOutcome, QueryError, ast::Statement};
 use crate::store::{Durability, StoreError};
-use crate::timefmt::{self, EpochUnit};
+use crate::timefmt::{self, EpochUnit, TimeFormat, Zone};
 use crate::value::Value;
 
 fn reply(
@@ -48,13 +48,32 @@ fn fail(status: u16, reason: &str, started: Instant) -> Response {
     reply(status, false, reason, started, None)
 }
 
-/// `tz`: tidegate reads every time in UTC until the time-zone engine lands (issue 3).
+/// `tz` on the write path: written times are read in UTC until the ingest rewrite reads them
+/// with `timefmt::TimeFormat::parse_time` and a `timefmt::Zone` (the query path has both).
 fn check_tz(tz: Option<&str>) -> Result<(), String> {
     match tz {
         None | Some("") => Ok(()),
         Some(t) if t.eq_ignore_ascii_case("utc") => Ok(()),
         Some(t) => Err(format!("unknown time zone {t}")),
     }
+}
+
+/// The named formats the write path reads as best-effort datetime text, as it did before the
+/// layout engine; kept until the ingest rewrite reads times with `TimeFormat::parse_time`.
+fn write_reads_as_text(timeformat: &str) -> bool {
+    matches!(
+        timeformat.to_ascii_uppercase().as_str(),
+        "-" | "DEFAULT"
+            | "DEFAULT_MS"
+            | "DEFAULT_US"
+            | "DEFAULT_NS"
+            | "DEFAULT.MS"
+            | "DEFAULT.US"
+            | "DEFAULT.NS"
+            | "DATETIME"
+            | "RFC3339"
+            | "RFC3339NANO"
+    )
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -81,7 +100,7 @@ pub async fn write(
     let timeformat = param(&params, "timeformat").unwrap_or("ns");
     let (epoch_unit, text_is_epoch) = match EpochUnit::parse(timeformat) {
         Some(unit) => (unit, true),
-        None if TimeFormat::parse(timeformat).is_some() => (EpochUnit::Ns, false),
+        None if write_reads_as_text(timeformat) => (EpochUnit::Ns, false),
         None => {
             return fail(
                 400,
@@ -338,19 +357,21 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
     if req.q.trim().is_empty() {
         return fail(400, "sql text is empty", started);
     }
-    if let Err(reason) = check_tz(req.tz.as_deref()) {
-        return fail(400, &reason, started);
-    }
-    let Some(time_format) = TimeFormat::parse(&req.timeformat) else {
+    let zone = match Zone::parse(req.tz.as_deref().unwrap_or("")) {
+        Ok(zone) => zone,
+        // The peer's text: `unknown time zone X` (reference §2.4).
+        Err(e) => return fail(400, &e.to_string(), started),
+    };
+    if req.timeformat.len() > TIMEFORMAT_BYTES_MAX {
         return fail(
             400,
             &format!(
-                "timeformat {} is not supported yet; use ns, us, ms, s or a named format such as Default or RFC3339",
-                req.timeformat
+                "timeformat is longer than TIMEFORMAT_BYTES_MAX ({TIMEFORMAT_BYTES_MAX} bytes)"
             ),
             started,
         );
-    };
+    }
+    let time_text = TimeText::new(TimeFormat::parse(&req.timeformat), zone);
     let statement = match sql::parse(&req.q) {
         Ok(s) => s,
         Err(e) => return fail(400, &e.to_string(), started),
@@ -373,7 +394,7 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
                     "csv" => (
                         "text/csv; charset=utf-8",
                         Box::new(MachbaseCsv {
-                            time_format,
+                            time: time_text,
                             heading: req.heading,
                             delimiter: b',',
                         }),
@@ -390,7 +411,7 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
                     }
                     _ => (
                         "application/json",
-                        Box::new(MachbaseJson::new(time_format, started)),
+                        Box::new(MachbaseJson::new(time_text, started)),
                     ),
                 };
             let body = QueryBody::new(result.columns, result.rows, encoder);
