@@ -55,6 +55,13 @@ pub const SORT_ROWS_MAX: usize = 1_000_000;
 /// Bytes of response produced before it is handed to the socket.
 pub const RESPONSE_CHUNK_BYTES: usize = 32 << 10;
 
+/// Longest `timeformat` parameter. A Go layout is compiled into one chunk per field; real
+/// ones are under 64 bytes.
+pub const TIMEFORMAT_BYTES_MAX: usize = 4 << 10;
+/// Largest TZif file read for the local time zone (`/etc/localtime` or an absolute `TZ`);
+/// real ones are under 4 KiB.
+pub const TZIF_BYTES_MAX: u64 = 256 << 10;
+
 /// Default interval of the background persist for append/async writes.
 pub const SYNC_INTERVAL_MS_DEFAULT: u64 = 1000;
 

@@ -14,13 +14,13 @@ use crate::ingest::{
     IngestPlan, Rules, Shape, ingest,
 };
 use crate::json_value::{self, JsonValue};
-use crate::limits::CONTROL_BODY_BYTES_MAX;
-use crate::output::{MachbaseCsv, MachbaseJson, QueryBody, TimeFormat};
+use crate::limits::{CONTROL_BODY_BYTES_MAX, TIMEFORMAT_BYTES_MAX};
+use crate::output::{MachbaseCsv, MachbaseJson, QueryBody, TimeText};
 use crate::server::http::{BodyErrorKind, parse_form};
 use crate::server::{Request, Response};
 use crate::sql::{self, DdlOutcome, QueryError, ast::Statement};
 use crate::store::{Durability, StoreError};
-use crate::timefmt::{self, EpochUnit};
+use crate::timefmt::{self, TimeFormat, Zone};
 use crate::value::Value;
 
 fn reply(
@@ -49,13 +49,8 @@ fn fail(status: u16, reason: &str, started: Instant) -> Response {
     reply(status, false, reason, started, None)
 }
 
-/// `tz`: tidegate reads every time in UTC until the time-zone engine lands (issue 3).
-fn check_tz(tz: Option<&str>) -> Result<(), String> {
-    match tz {
-        None | Some("") => Ok(()),
-        Some(t) if t.eq_ignore_ascii_case("utc") => Ok(()),
-        Some(t) => Err(format!("unknown time zone {t}")),
-    }
+fn timeformat_too_long() -> String {
+    format!("timeformat is longer than TIMEFORMAT_BYTES_MAX ({TIMEFORMAT_BYTES_MAX} bytes)")
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -76,23 +71,15 @@ pub async fn write(
         return Response::text(404, "404 page not found");
     }
     let params = request.params();
-    if let Err(reason) = check_tz(param(&params, "tz")) {
-        return fail(400, &reason, started);
-    }
-    let timeformat = param(&params, "timeformat").unwrap_or("ns");
-    let (epoch_unit, text_is_epoch) = match EpochUnit::parse(timeformat) {
-        Some(unit) => (unit, true),
-        None if TimeFormat::parse(timeformat).is_some() => (EpochUnit::Ns, false),
-        None => {
-            return fail(
-                400,
-                &format!(
-                    "timeformat {timeformat} is not supported yet; use s, ms, us, ns or a named format such as Default or RFC3339"
-                ),
-                started,
-            );
-        }
+    let zone = match Zone::parse(param(&params, "tz").unwrap_or("")) {
+        Ok(zone) => zone,
+        Err(e) => return fail(400, &e.to_string(), started),
     };
+    let timeformat = param(&params, "timeformat").unwrap_or("ns");
+    if timeformat.len() > TIMEFORMAT_BYTES_MAX {
+        return fail(400, &timeformat_too_long(), started);
+    }
+    let time_format = TimeFormat::parse(timeformat);
     let (durability, verb) = match param(&params, "method").unwrap_or("insert") {
         "insert" => (Durability::Synced, "inserted"),
         "append" => (Durability::Applied, "appended"),
@@ -135,8 +122,8 @@ pub async fn write(
         durability,
         convert: ConvertOptions {
             rules: Rules::Machbase,
-            epoch_unit: Some(epoch_unit),
-            text_is_epoch,
+            time_format,
+            zone,
             now_ns: timefmt::now_ns(),
         },
     };
@@ -418,19 +405,15 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
     if req.q.trim().is_empty() {
         return fail(400, "sql text is empty", started);
     }
-    if let Err(reason) = check_tz(req.tz.as_deref()) {
-        return fail(400, &reason, started);
-    }
-    let Some(time_format) = TimeFormat::parse(&req.timeformat) else {
-        return fail(
-            400,
-            &format!(
-                "timeformat {} is not supported yet; use ns, us, ms, s or a named format such as Default or RFC3339",
-                req.timeformat
-            ),
-            started,
-        );
+    let zone = match Zone::parse(req.tz.as_deref().unwrap_or("")) {
+        Ok(zone) => zone,
+        // The peer's text: `unknown time zone X` (reference §2.4).
+        Err(e) => return fail(400, &e.to_string(), started),
     };
+    if req.timeformat.len() > TIMEFORMAT_BYTES_MAX {
+        return fail(400, &timeformat_too_long(), started);
+    }
+    let time_text = TimeText::new(TimeFormat::parse(&req.timeformat), zone);
     let statement = match sql::parse(&req.q) {
         Ok(s) => s,
         Err(e) => return fail(400, &e.to_string(), started),
@@ -453,7 +436,7 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
                     "csv" => (
                         "text/csv; charset=utf-8",
                         Box::new(MachbaseCsv {
-                            time_format,
+                            time: time_text,
                             heading: req.heading,
                             delimiter: b',',
                         }),
@@ -470,7 +453,7 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
                     }
                     _ => (
                         "application/json",
-                        Box::new(MachbaseJson::new(time_format, started)),
+                        Box::new(MachbaseJson::new(time_text, started)),
                     ),
                 };
             let body = QueryBody::new(result.columns, result.rows, encoder);

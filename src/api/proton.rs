@@ -8,7 +8,7 @@
 
 use crate::app::App;
 use crate::ingest::{
-    BodyFormat, ConvertOptions, Encoding, InflateError, IngestErrorKind, IngestPlan, Rules, Shape,
+    BodyFormat, ConvertOptions, Encoding, InflateError, IngestErrorKind, IngestPlan, Shape,
     ShapeError, ingest,
 };
 use crate::server::http::BodyErrorKind;
@@ -117,12 +117,7 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
         encoding,
         inflated_bytes_max: app.inflated_bytes_max,
         durability,
-        convert: ConvertOptions {
-            rules: Rules::Proton,
-            epoch_unit: None,
-            text_is_epoch: false,
-            now_ns: timefmt::now_ns(),
-        },
+        convert: ConvertOptions::proton(timefmt::now_ns()),
     };
     match ingest(&app.store, &mut request.body, plan).await {
         Ok(_) => {

@@ -11,7 +11,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::catalog::{Column, ColumnType, DefaultValue};
-use crate::timefmt::{self, EpochUnit};
+use crate::timefmt::{self, EpochUnit, TimeFormat, Zone};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,15 +43,38 @@ pub enum Rules {
     Proton,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ConvertOptions {
     pub rules: Rules,
-    /// Unit of numeric datetimes (Machbase `timeformat`); `None` = Proton's magnitude rule.
-    pub epoch_unit: Option<EpochUnit>,
-    /// Machbase: strings in datetime columns are epoch numbers too (`timeformat` s/ms/us/ns).
-    pub text_is_epoch: bool,
-    /// The request's time: `now()` defaults and `_tp_time`.
+    /// Machbase's `timeformat`: the unit of numeric datetimes (`s`, `ms`, `us`, else ns) and
+    /// how text datetimes are read. Proton ignores it: it scales epoch numbers by magnitude
+    /// and reads text best-effort.
+    pub time_format: TimeFormat,
+    /// Machbase's `tz`, for text datetimes that carry no offset.
+    pub zone: Zone,
+    /// The request's time: `now()` defaults, `_tp_time`, and Machbase's `now - 1h` text.
     pub now_ns: i64,
+}
+
+impl ConvertOptions {
+    /// Proton's rules, at the request time `now_ns`.
+    pub fn proton(now_ns: i64) -> ConvertOptions {
+        ConvertOptions {
+            rules: Rules::Proton,
+            time_format: TimeFormat::Epoch(EpochUnit::Ns),
+            zone: Zone::utc(),
+            now_ns,
+        }
+    }
+
+    /// The unit of a numeric datetime: `None` for Proton's magnitude rule.
+    fn epoch_unit(&self) -> Option<EpochUnit> {
+        match self.rules {
+            Rules::Proton => None,
+            // The peer scales by the raw parameter: anything but s, ms, us is ns (§1.8).
+            Rules::Machbase => Some(self.time_format.epoch_unit().unwrap_or(EpochUnit::Ns)),
+        }
+    }
 }
 
 /// Why a value did not convert; the caller adds row and column.
@@ -131,7 +154,7 @@ pub fn json_scalar(
                 let v: i64 = text
                     .parse()
                     .map_err(|_| err(format!("`{text}` is not an integer epoch time")))?;
-                *slot = Value::Time(epoch_ns(v, opts.epoch_unit)?);
+                *slot = Value::Time(epoch_ns(v, opts.epoch_unit())?);
                 Ok(())
             }
             Scalar::String => {
@@ -200,29 +223,18 @@ fn epoch_ns(v: i64, unit: Option<EpochUnit>) -> Result<i64, ConvertError> {
 }
 
 fn parse_time_text(text: &str, opts: &ConvertOptions) -> Result<i64, ConvertError> {
-    let t = text.trim();
-    if let Some(unit) = opts
-        .epoch_unit
-        .filter(|_| opts.rules == Rules::Machbase && opts.text_is_epoch)
-    {
-        // Machbase: an epoch string; a decimal string is truncated (reference §1.8).
-        let v = t
-            .parse::<i64>()
-            .ok()
-            .or_else(|| {
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .map(|f| f as i64)
-            })
-            .ok_or_else(|| {
-                err(format!(
-                    "unable parse time in timeformat, `{t}` is not a number"
-                ))
-            })?;
-        return epoch_ns(v, Some(unit));
+    match opts.rules {
+        // The peer's ParseTime: epoch text, `now ± d`, named formats and Go layouts in `tz`.
+        Rules::Machbase => opts
+            .time_format
+            .parse_time(text, &opts.zone, opts.now_ns)
+            .map_err(|e| err(e.to_string())),
+        Rules::Proton => {
+            let t = text.trim();
+            timefmt::parse_best_effort(t)
+                .ok_or_else(|| err(format!("cannot parse `{t}` as a datetime")))
+        }
     }
-    timefmt::parse_best_effort(t).ok_or_else(|| err(format!("cannot parse `{t}` as a datetime")))
 }
 
 /// Converts text (a CSV field, a quoted JSON number) into a non-string column.
@@ -439,8 +451,8 @@ mod tests {
     fn opts(rules: Rules, unit: Option<EpochUnit>) -> ConvertOptions {
         ConvertOptions {
             rules,
-            epoch_unit: unit,
-            text_is_epoch: true,
+            time_format: TimeFormat::Epoch(unit.unwrap_or(EpochUnit::Ns)),
+            zone: Zone::utc(),
             now_ns: 42,
         }
     }

@@ -3,7 +3,7 @@
 //! JSON: `{"data":{"columns":[...],"types":[...],"rows":[...]},"success":true,
 //! "reason":"success","elapse":"..."}`, byte for byte, no whitespace. CSV: header line
 //! (unless `header=skip`), one line per row, then an extra `\n`. NULL prints as `null` in JSON
-//! and `NULL` in CSV; datetimes follow `timeformat`.
+//! and `NULL` in CSV; datetimes follow `timeformat` and `tz` (`src/timefmt/`).
 //!
 //! Deliberate difference (README compatibility table): floats print in shortest round-trip
 //! form (v8.0 style), not v8.5's 6-decimal rounding, so no reading is silently rounded.
@@ -14,106 +14,48 @@ use std::time::Instant;
 use super::{ByteWriter, Encoder, float_text, hex_bytes, ip_text, json_string};
 use crate::catalog::ColumnType;
 use crate::sql::ResultColumn;
-use crate::timefmt::{self, EpochUnit};
+use crate::timefmt::{self, TimeFormat, Zone};
 use crate::value::Value;
 
-/// How datetimes are printed. Named layouts beyond these arrive with the Go layout engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeFormat {
-    Epoch(EpochUnit),
-    /// `2006-01-02 15:04:05.999…` with up to `digits` fraction digits, trailing zeros trimmed
-    /// unless `fixed`.
-    Default {
-        digits: u8,
-        fixed: bool,
-    },
-    /// `2006-01-02T15:04:05[.999999999]Z` (UTC).
-    Rfc3339 {
-        nano: bool,
-    },
+/// How one request prints datetimes: its `timeformat` and `tz`, and a buffer reused per value
+/// so a long result allocates no text per row.
+pub struct TimeText {
+    pub format: TimeFormat,
+    pub zone: Zone,
+    scratch: String,
 }
 
-impl TimeFormat {
-    /// Parses Machbase's `timeformat` parameter (epoch units case-sensitive, names not).
-    pub fn parse(name: &str) -> Option<TimeFormat> {
-        if let Some(unit) = EpochUnit::parse(name) {
-            return Some(TimeFormat::Epoch(unit));
-        }
-        Some(match name.to_ascii_uppercase().as_str() {
-            "-" | "DEFAULT" | "DEFAULT_MS" => TimeFormat::Default {
-                digits: 3,
-                fixed: false,
-            },
-            "DEFAULT_US" => TimeFormat::Default {
-                digits: 6,
-                fixed: false,
-            },
-            "DEFAULT_NS" => TimeFormat::Default {
-                digits: 9,
-                fixed: false,
-            },
-            "DEFAULT.MS" => TimeFormat::Default {
-                digits: 3,
-                fixed: true,
-            },
-            "DEFAULT.US" => TimeFormat::Default {
-                digits: 6,
-                fixed: true,
-            },
-            "DEFAULT.NS" => TimeFormat::Default {
-                digits: 9,
-                fixed: true,
-            },
-            "DATETIME" => TimeFormat::Default {
-                digits: 0,
-                fixed: true,
-            },
-            "RFC3339" => TimeFormat::Rfc3339 { nano: false },
-            "RFC3339NANO" => TimeFormat::Rfc3339 { nano: true },
-            _ => return None,
-        })
-    }
-
-    fn is_epoch(self) -> bool {
-        matches!(self, TimeFormat::Epoch(_))
-    }
-
-    /// Appends the time as text (CSV, and JSON inside quotes).
-    fn write_text(self, ns: i64, out: &mut Vec<u8>) {
-        match self {
-            TimeFormat::Epoch(unit) => {
-                let _ = write!(ByteWriter(out), "{}", unit.count_in(ns));
-            }
-            TimeFormat::Default { digits, fixed } => {
-                let mut s = String::new();
-                timefmt::format_datetime(ns, 9, &mut s);
-                push_layout(&s, digits, fixed, out);
-            }
-            TimeFormat::Rfc3339 { nano } => {
-                let mut s = String::new();
-                timefmt::format_datetime(ns, 9, &mut s);
-                let s = s.replacen(' ', "T", 1);
-                push_layout(&s, if nano { 9 } else { 0 }, false, out);
-                out.push(b'Z');
-            }
+impl TimeText {
+    pub fn new(format: TimeFormat, zone: Zone) -> TimeText {
+        TimeText {
+            format,
+            zone,
+            scratch: String::new(),
         }
     }
-}
 
-/// `s` is `YYYY-MM-DD?hh:mm:ss.nnnnnnnnn`; keep `digits` fraction digits as Go's `.000`
-/// (fixed) or `.999` (trailing zeros and a bare dot removed) would.
-fn push_layout(s: &str, digits: u8, fixed: bool, out: &mut Vec<u8>) {
-    let (head, frac) = s.split_once('.').unwrap_or((s, ""));
-    out.extend_from_slice(head.as_bytes());
-    let frac = frac.get(..usize::from(digits)).unwrap_or(frac);
-    let frac = if fixed {
-        frac
-    } else {
-        frac.trim_end_matches('0')
-    };
-    if !frac.is_empty() {
-        out.push(b'.');
-        out.extend_from_slice(frac.as_bytes());
+    /// The time as the peer's `TimeFormatter.Format` prints it (CSV and other text formats).
+    fn text(&mut self, ns: i64) -> &str {
+        self.scratch.clear();
+        self.format.format_time(ns, &self.zone, &mut self.scratch);
+        &self.scratch
+    }
+
+    /// The time as a JSON value: an epoch count as a number (`ns`) or a string (`ns.str`),
+    /// else the formatted text as a string (reference §2.1, `FormatEpoch`).
+    fn json(&mut self, ns: i64, out: &mut Vec<u8>) {
+        match self.format.json_epoch() {
+            Some(epoch) if epoch.quoted => {
+                let _ = write!(ByteWriter(out), "\"{}\"", epoch.unit.count_in(ns));
+            }
+            Some(epoch) => {
+                let _ = write!(ByteWriter(out), "{}", epoch.unit.count_in(ns));
+            }
+            None => {
+                let text = self.text(ns);
+                json_string(text, true, out);
+            }
+        }
     }
 }
 
@@ -122,15 +64,15 @@ fn is_f32(ty: &ColumnType) -> bool {
 }
 
 pub struct MachbaseJson {
-    pub time_format: TimeFormat,
+    pub time: TimeText,
     pub started: Instant,
     first: bool,
 }
 
 impl MachbaseJson {
-    pub fn new(time_format: TimeFormat, started: Instant) -> Self {
+    pub fn new(time: TimeText, started: Instant) -> Self {
         MachbaseJson {
-            time_format,
+            time,
             started,
             first: true,
         }
@@ -187,15 +129,7 @@ impl Encoder for MachbaseJson {
                     hex_bytes(b, out);
                     out.push(b'"');
                 }
-                Value::Time(ns) => {
-                    if self.time_format.is_epoch() {
-                        self.time_format.write_text(*ns, out);
-                    } else {
-                        out.push(b'"');
-                        self.time_format.write_text(*ns, out);
-                        out.push(b'"');
-                    }
-                }
+                Value::Time(ns) => self.time.json(*ns, out),
                 Value::Date(d) => {
                     let _ = write!(ByteWriter(out), "{d}");
                 }
@@ -218,7 +152,7 @@ impl Encoder for MachbaseJson {
 }
 
 pub struct MachbaseCsv {
-    pub time_format: TimeFormat,
+    pub time: TimeText,
     pub heading: bool,
     pub delimiter: u8,
 }
@@ -274,7 +208,7 @@ impl Encoder for MachbaseCsv {
                     text.extend_from_slice(if *f > 0.0 { b"+Inf" } else { b"-Inf" })
                 }
                 Value::Float(f) => float_text(*f, ty.is_some_and(is_f32), &mut text),
-                Value::Time(ns) => self.time_format.write_text(*ns, &mut text),
+                Value::Time(ns) => text.extend_from_slice(self.time.text(*ns).as_bytes()),
                 Value::Bytes(b) => hex_bytes(b, &mut text),
                 Value::Ipv4(_) | Value::Ipv6(_) | Value::Uuid(_) => ip_text(v, &mut text),
                 other => text.extend_from_slice(super::plain_text(other).as_bytes()),
@@ -350,41 +284,86 @@ mod tests {
         .unwrap()
     }
 
+    fn time(format: &str, tz: &str) -> TimeText {
+        TimeText::new(TimeFormat::parse(format), Zone::parse(tz).unwrap())
+    }
+
+    fn json(format: &str, tz: &str) -> String {
+        encode(Box::new(MachbaseJson::new(
+            time(format, tz),
+            Instant::now(),
+        )))
+    }
+
+    fn csv(format: &str, tz: &str) -> String {
+        encode(Box::new(MachbaseCsv {
+            time: time(format, tz),
+            heading: true,
+            delimiter: b',',
+        }))
+    }
+
     #[test]
     fn json_envelope_matches_the_peer_byte_for_byte() {
-        let body = encode(Box::new(MachbaseJson::new(
-            TimeFormat::Epoch(EpochUnit::Ns),
-            Instant::now(),
-        )));
+        let body = json("ns", "");
         let prefix = r#"{"data":{"columns":["name","time","value"],"types":["string","datetime","double"],"rows":[["my-car",1670380342000000000,1.0001],["my-car",1670380343000000000,2.0002]]},"success":true,"reason":"success","elapse":""#;
         assert!(body.starts_with(prefix), "{body}");
         assert!(body.ends_with("\"}"));
-        let s = encode(Box::new(MachbaseJson::new(
-            TimeFormat::Epoch(EpochUnit::S),
-            Instant::now(),
-        )));
+        let s = json("s", "Asia/Seoul");
         assert!(s.contains(r#"[["my-car",1670380342,1.0001],"#), "{s}");
     }
 
     #[test]
+    fn json_epoch_str_variants_are_strings() {
+        let s = json("ms.str", "");
+        assert!(s.contains(r#"[["my-car","1670380342000",1.0001],"#), "{s}");
+        let s = json("ns.str", "");
+        assert!(
+            s.contains(r#"[["my-car","1670380342000000000",1.0001],"#),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn json_layouts_are_escaped_strings_in_the_zone() {
+        let s = json("Default", "Asia/Seoul");
+        assert!(
+            s.contains(r#"[["my-car","2022-12-07 11:32:22",1.0001],"#),
+            "{s}"
+        );
+        let s = json("RFC3339", "America/New_York");
+        assert!(s.contains(r#""2022-12-06T21:32:22-05:00""#), "{s}");
+        // A layout's literal text goes through JSON escaping like any string.
+        let s = json(r#"<"2006">"#, "");
+        assert!(s.contains(r#""\u003c\"2022\"\u003e""#), "{s}");
+    }
+
+    #[test]
     fn csv_with_header_and_trailing_blank_line() {
-        let body = encode(Box::new(MachbaseCsv {
-            time_format: TimeFormat::parse("Default").unwrap(),
-            heading: true,
-            delimiter: b',',
-        }));
         assert_eq!(
-            body,
+            csv("Default", ""),
             "name,time,value\nmy-car,2022-12-07 02:32:22,1.0001\nmy-car,2022-12-07 02:32:23,2.0002\n\n"
         );
+        assert_eq!(
+            csv("Default", "KST"),
+            "name,time,value\nmy-car,2022-12-07 11:32:22,1.0001\nmy-car,2022-12-07 11:32:23,2.0002\n\n"
+        );
+    }
+
+    #[test]
+    fn csv_epoch_units_and_str_variants() {
+        assert!(csv("s", "").contains("my-car,1670380342,1.0001\n"));
+        // As the peer's CSV: `.str` is no unit there, so the parameter is a (literal) layout.
+        assert!(csv("s.str", "").contains("my-car,s.str,1.0001\n"));
+        // Commas from a layout are quoted like any field.
+        assert!(csv("Jan 2, 2006", "").contains("my-car,\"Dec 7, 2022\",1.0001\n"));
     }
 
     #[test]
     fn time_formats() {
         let t = |f: &str, ns: i64| {
-            let mut out = Vec::new();
-            TimeFormat::parse(f).unwrap().write_text(ns, &mut out);
-            String::from_utf8(out).unwrap()
+            let mut text = time(f, "UTC");
+            text.text(ns).to_owned()
         };
         assert_eq!(t("ms", 1_676_432_361_123_456_789), "1676432361123");
         assert_eq!(
@@ -403,9 +382,10 @@ mod tests {
             t("DEFAULT.US", 1_676_432_361_000_000_000),
             "2023-02-15 03:39:21.000000"
         );
-        assert!(
-            TimeFormat::parse("NS").is_none(),
-            "epoch units are case-sensitive"
+        assert_eq!(
+            t("NS", 1_676_432_361_000_000_000),
+            "NS",
+            "epoch units are case-sensitive: `NS` is a layout without chunks"
         );
     }
 }

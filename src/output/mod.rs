@@ -9,7 +9,7 @@ mod clickhouse;
 mod machbase;
 
 pub use clickhouse::{ClickHouseEncoder, ClickHouseFormat};
-pub use machbase::{MachbaseCsv, MachbaseJson, TimeFormat};
+pub use machbase::{MachbaseCsv, MachbaseJson, TimeText};
 
 use std::fmt::Write;
 
