@@ -52,11 +52,22 @@ impl Server {
         Server::spawn(bin, dir, &[])
     }
 
+    /// Starts with extra environment variables (e.g. `TZ` for `tz=Local`).
+    pub fn start_with_env(tag: &str, envs: &[(&str, &str)]) -> Server {
+        let bin = Path::new(env!("CARGO_BIN_EXE_tidegate"));
+        Server::spawn_with(bin, temp_dir(tag), &[], envs)
+    }
+
     fn spawn(bin: &Path, dir: PathBuf, args: &[&str]) -> Server {
+        Server::spawn_with(bin, dir, args, &[])
+    }
+
+    fn spawn_with(bin: &Path, dir: PathBuf, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir)
             .args(args)
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
