@@ -17,7 +17,7 @@ pub const WRITER_QUEUE_BATCHES_MAX: usize = 8;
 pub const MEMTABLE_BYTES_MAX: u64 = 4 << 20;
 /// Memtable bytes (as fjall counts them) allowed to wait for flushing before the writer
 /// stops taking batches.
-pub const WRITE_BUFFER_BYTES_MAX: u64 = 3 * MEMTABLE_BYTES_MAX;
+pub const WRITE_BUFFER_BYTES_MAX: u64 = 2 * MEMTABLE_BYTES_MAX;
 /// Longest the writer waits for flushes before taking the next batches anyway.
 pub const FLUSH_WAIT_MS_MAX: u64 = 10_000;
 /// Block cache of the storage engine.

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use fjall::config::FilterPolicy;
+use fjall::config::{FilterPolicy, PinningPolicy};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 
 use crate::catalog::{Table, codec};
@@ -113,9 +113,12 @@ fn table_keyspace_options() -> KeyspaceCreateOptions {
     // Small memtables keep peak RSS inside the board budget; see limits.rs. Tables are read
     // by range scans only, never by point lookups, so bloom filters would cost memory (8 bytes
     // per key while a compaction writes, pinned blocks after) and disk for nothing.
+    // Index blocks go through the bounded block cache instead of being pinned per table, so
+    // memory does not grow with the data on disk.
     KeyspaceCreateOptions::default()
         .max_memtable_size(MEMTABLE_BYTES_MAX)
         .filter_policy(FilterPolicy::disabled())
+        .index_block_pinning_policy(PinningPolicy::disabled())
 }
 
 impl Store {
