@@ -15,9 +15,8 @@ pub const WRITER_QUEUE_BATCHES_MAX: usize = 8;
 /// Size at which a table's memtable is sealed and flushed. fjall counts key and value bytes;
 /// the skiplist holding them costs about 3-4x that for our small rows.
 pub const MEMTABLE_BYTES_MAX: u64 = 4 << 20;
-/// Memtable bytes (as fjall counts them) allowed to wait for flushing before the writer
-/// stops taking batches.
-pub const WRITE_BUFFER_BYTES_MAX: u64 = 2 * MEMTABLE_BYTES_MAX;
+/// Full memtables allowed to wait for flushing before the writer stops taking batches.
+pub const SEALED_MEMTABLES_MAX: usize = 1;
 /// Longest the writer waits for flushes before taking the next batches anyway.
 pub const FLUSH_WAIT_MS_MAX: u64 = 10_000;
 /// Block cache of the storage engine.

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Server, enc};
+use common::{Server, create_tag_table, query_csv};
 
 const ROWS: usize = 10_000;
 /// Rows per committed batch (the server's BATCH_ROWS_MAX): rows before the failing batch
@@ -123,13 +123,9 @@ impl Format {
 }
 
 fn stored_rows(s: &Server, table: &str) -> usize {
-    let r = s.get(&format!(
-        "/db/query?format=csv&q={}",
-        enc(&format!("select * from {table}"))
-    ));
-    assert_eq!(r.status, 200, "{}", r.text());
+    let csv = query_csv(s, &format!("select * from {table}"));
     // Header line and the trailing blank line.
-    r.text().lines().count().saturating_sub(2)
+    csv.lines().count().saturating_sub(2)
 }
 
 fn affected_rows(reply: &str) -> usize {
@@ -156,11 +152,7 @@ fn each_fault_at_start_middle_and_end_of_each_format() {
             for bad in [1, ROWS / 2, ROWS] {
                 case += 1;
                 let table = format!("t{case}");
-                let r = s.get(&format!(
-                    "/db/query?q={}",
-                    enc(&format!("create tag table {table} (name varchar(40) primary key, time datetime basetime, value double)"))
-                ));
-                assert_eq!(r.status, 200);
+                create_tag_table(&s, &table);
                 let body = format.body(bad, fault);
                 let r = s.post(&format!("/db/write/{table}"), format.content_type(), &body);
                 let reply = r.text();
@@ -188,10 +180,7 @@ fn truncated_bodies_store_whole_batches_only() {
         .enumerate()
     {
         let table = format!("trunc{i}");
-        s.get(&format!(
-            "/db/query?q={}",
-            enc(&format!("create tag table {table} (name varchar(40) primary key, time datetime basetime, value double)"))
-        ));
+        create_tag_table(&s, &table);
         let mut body = format.body(0, Fault::BadTime);
         // Cut inside the last row's time, so that even CSV sees a short record.
         let cut = body.len() - 12;
@@ -207,10 +196,7 @@ fn truncated_bodies_store_whole_batches_only() {
 #[test]
 fn gzip_faults() {
     let s = Server::start("write-gzip-errors");
-    s.get(&format!(
-        "/db/query?q={}",
-        enc("create tag table g (name varchar(40) primary key, time datetime basetime, value double)")
-    ));
+    create_tag_table(&s, "g");
     let post = |body: &[u8]| {
         s.request(
             "POST",
@@ -247,10 +233,7 @@ fn gzip_faults() {
 #[test]
 fn a_gzip_bomb_is_refused_with_413_and_the_server_keeps_serving() {
     let s = Server::start_with_args("write-gzip-bomb", &["--inflated-bytes-max", "1MiB"]);
-    s.get(&format!(
-        "/db/query?q={}",
-        enc("create tag table bomb (name varchar(40) primary key, time datetime basetime, value double)")
-    ));
+    create_tag_table(&s, "bomb");
     // 16 MiB of one repeated row compresses to a few KiB.
     let rows = b"a,1,1\n".repeat((16 << 20) / 6);
     let body = common::gzip(&rows);

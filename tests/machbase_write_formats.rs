@@ -4,42 +4,24 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Server, enc, without_elapse};
+use common::{Server, enc, machbase_ddl, machbase_write_ok_as, query_csv};
 
 const TEST_W: &str = "create tag table test_w (name varchar(200) primary key, time datetime basetime, value double summarized, jsondata json, ival int, sval short, bval binary)";
 const EXAMPLE: &str = "create tag table EXAMPLE (name varchar(40) primary key, time datetime basetime, value double summarized)";
+fn create(s: &Server, sql: &str) {
+    machbase_ddl(s, sql, "Created successfully.");
+}
+
 const TEST_W_HEADER: &str = "NAME,TIME,VALUE,JSONDATA,IVAL,SVAL,BVAL\n";
 
-fn ddl(s: &Server, sql: &str) {
-    let r = s.get(&format!("/db/query?q={}", enc(sql)));
-    assert_eq!(r.status, 200, "{sql}: {}", r.text());
-}
-
-/// Posts `body` and asserts the peer's success reply.
-fn write_ok(s: &Server, path: &str, content_type: &str, body: &[u8], reason: &str) {
-    let r = s.post(path, content_type, body);
-    assert_eq!(
-        without_elapse(&r.text()),
-        format!(r#"{{"success":true,"reason":"{reason}"}}"#),
-        "{path}"
-    );
-    assert_eq!(r.status, 200);
-}
-
-fn csv_of(s: &Server, sql: &str) -> String {
-    let r = s.get(&format!("/db/query?q={}&format=csv&timeformat=s", enc(sql)));
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.text()
-}
-
 fn test_w_rows(s: &Server, name: &str) -> String {
-    csv_of(s, &format!("select * from test_w where name = '{name}'"))
+    query_csv(s, &format!("select * from test_w where name = '{name}'"))
 }
 
 #[test]
 fn peer_write_cases_w1_to_w8() {
     let s = Server::start("write-w1-w8");
-    ddl(&s, TEST_W);
+    create(&s, TEST_W);
     let full = |name: &str| {
         format!(
             "{TEST_W_HEADER}{name},1705291859,1.12,NULL,101,102,0x0102\n{name},1705291860,2.23,NULL,201,202,0x0304\n\n"
@@ -52,61 +34,58 @@ fn peer_write_cases_w1_to_w8() {
     };
 
     // W1: JSON.
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/test_w?timeformat=s",
+        "test_w?timeformat=s",
         "application/json",
         br#"{"data":{"columns":["name","time","value","jsondata","ival","sval","bval"],"rows":[["test_1",1705291859,1.12,null,101,102,"AQI="],["test_1",1705291860,2.23,null,201,202,"AwQ="]]}}"#,
-        "success, 2 record(s) inserted",
+        2,
     );
     assert_eq!(test_w_rows(&s, "test_1"), full("test_1"));
 
     // W2, W3: NDJSON, insert and append.
-    for (name, method, verb) in [
-        ("test_2", "insert", "inserted"),
-        ("test_3", "append", "appended"),
-    ] {
+    for (name, method) in [("test_2", "insert"), ("test_3", "append")] {
         let body = format!(
             "{{\"bval\":\"AQI=\",\"ival\":101,\"jsondata\":null,\"name\":\"{name}\",\"sval\":102,\"time\":1705291859,\"value\":1.12}}\n{{\"bval\":\"AwQ=\",\"ival\":201,\"jsondata\":null,\"name\":\"{name}\",\"sval\":202,\"time\":1705291860,\"value\":2.23}}\n"
         );
-        write_ok(
+        machbase_write_ok_as(
             &s,
-            &format!("/db/write/test_w?timeformat=s&method={method}"),
+            &format!("test_w?timeformat=s&method={method}"),
             "application/x-ndjson",
             body.as_bytes(),
-            &format!("success, 2 record(s) {verb}"),
+            2,
         );
         assert_eq!(test_w_rows(&s, name), full(name));
     }
 
     // W4: CSV with a header naming the columns in any case; empty fields are NULL.
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/test_w?timeformat=s&method=insert&header=columns",
+        "test_w?timeformat=s&method=insert&header=columns",
         "text/csv",
         b"name,TIME,Value,JSONDATA,ival,SVAL,BVAL\ncsv_1,1705291859,1.12,,101,102,AQI=\ncsv_1,1705291860,2.23,,201,202,AwQ=\n",
-        "success, 2 record(s) inserted",
+        2,
     );
     assert_eq!(test_w_rows(&s, "csv_1"), full("csv_1"));
 
     // W5, W6: append with a partial header; the other columns are NULL.
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/test_w?timeformat=s&method=append&header=columns",
+        "test_w?timeformat=s&method=append&header=columns",
         "text/csv",
         b"name,TIME,Value\ncsv_partial_1,1705291859,1.12\ncsv_partial_1,1705291860,2.23\n",
-        "success, 2 record(s) appended",
+        2,
     );
     assert_eq!(
         test_w_rows(&s, "csv_partial_1"),
         partial("csv_partial_1", "NULL", "NULL")
     );
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/test_w?timeformat=s&method=append&header=columns",
+        "test_w?timeformat=s&method=append&header=columns",
         "text/csv",
         b"name,TIME,Value,sval\ncsv_partial_2,1705291859,1.12,102\ncsv_partial_2,1705291860,2.23,202\n",
-        "success, 2 record(s) appended",
+        2,
     );
     assert_eq!(
         test_w_rows(&s, "csv_partial_2"),
@@ -144,7 +123,7 @@ fn peer_write_cases_w1_to_w8() {
 #[test]
 fn peer_write_cases_w9_w10_binary_from_base64_and_hex() {
     let s = Server::start("write-w9-w10");
-    ddl(
+    create(
         &s,
         "CREATE TAG TABLE IF NOT EXISTS wbin (name varchar(40) primary key, time datetime base time, value binary)",
     );
@@ -177,34 +156,34 @@ fn peer_write_cases_w9_w10_binary_from_base64_and_hex() {
 #[test]
 fn seed_csv_ndjson_and_gzip_examples() {
     let s = Server::start("write-seed-formats");
-    ddl(&s, EXAMPLE);
-    write_ok(
+    create(&s, EXAMPLE);
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE",
+        "EXAMPLE",
         "application/x-ndjson",
         b"{\"NAME\":\"ndjson-data\", \"TIME\":1670380342000000000, \"VALUE\":1.001}\n{\"NAME\":\"ndjson-data\", \"TIME\":1670380343000000000, \"VALUE\":2.002}\n",
-        "success, 2 record(s) inserted",
+        2,
     );
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE?header=skip",
+        "EXAMPLE?header=skip",
         "text/csv",
         b"NAME,TIME,VALUE\ncsv-data,1670380342000000000,1.0001\ncsv-data,1670380343000000000,2.0002\n",
-        "success, 2 record(s) inserted",
+        2,
     );
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE?header=columns",
+        "EXAMPLE?header=columns",
         "text/csv",
         b"TIME,NAME,VALUE\n1670380344000000000,csv-cols,1.0001\n1670380345000000000,csv-cols,2.0002\n",
-        "success, 2 record(s) inserted",
+        2,
     );
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE?timeformat=s&method=append",
+        "EXAMPLE?timeformat=s&method=append",
         "text/csv",
         b"wave.sin,1676432361,0.000000\n",
-        "success, 1 record(s) appended",
+        1,
     );
     let json = br#"{"data":{"columns":["name","time","value"],"rows":[["json-gz",1670380342000000000,1.0001],["json-gz",1670380343000000000,2.0002]]}}"#;
     let r = s.request(
@@ -225,7 +204,7 @@ fn seed_csv_ndjson_and_gzip_examples() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
-        csv_of(&s, "select * from EXAMPLE"),
+        query_csv(&s, "select * from EXAMPLE"),
         "NAME,TIME,VALUE\n\
          ndjson-data,1670380342,1.001\nndjson-data,1670380343,2.002\n\
          csv-data,1670380342,1.0001\ncsv-data,1670380343,2.0002\n\
@@ -239,55 +218,55 @@ fn seed_csv_ndjson_and_gzip_examples() {
 #[test]
 fn format_is_chosen_by_parameter_over_content_type() {
     let s = Server::start("write-format-select");
-    ddl(&s, EXAMPLE);
+    create(&s, EXAMPLE);
     // `?format=csv` wins over a JSON content type; `; charset` is ignored.
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE?format=csv&timeformat=s",
+        "EXAMPLE?format=csv&timeformat=s",
         "application/json",
         b"a,1,1\n",
-        "success, 1 record(s) inserted",
+        1,
     );
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE?timeformat=s",
+        "EXAMPLE?timeformat=s",
         "text/csv; charset=utf-8",
         b"b,2,2\n",
-        "success, 1 record(s) inserted",
+        1,
     );
     // An unknown content type is JSON, as the peer reads it.
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE?timeformat=s",
+        "EXAMPLE?timeformat=s",
         "text/plain",
         br#"{"data":{"rows":[["c",3,3]]}}"#,
-        "success, 1 record(s) inserted",
+        1,
     );
     // Delimiters: semicolon, and tab given as a literal `\t`.
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE?timeformat=s&delimiter=;",
+        "EXAMPLE?timeformat=s&delimiter=;",
         "text/csv",
         b"d;4;4.5\n",
-        "success, 1 record(s) inserted",
+        1,
     );
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        &format!("/db/write/EXAMPLE?timeformat=s&delimiter={}", enc("\\t")),
+        &format!("EXAMPLE?timeformat=s&delimiter={}", enc("\\t")),
         "text/csv",
         b"e\t5\t5\n",
-        "success, 1 record(s) inserted",
+        1,
     );
     // heading=true is header=skip.
-    write_ok(
+    machbase_write_ok_as(
         &s,
-        "/db/write/EXAMPLE?timeformat=s&heading=true",
+        "EXAMPLE?timeformat=s&heading=true",
         "text/csv",
         b"NAME,TIME,VALUE\nf,6,6\n",
-        "success, 1 record(s) inserted",
+        1,
     );
     assert_eq!(
-        csv_of(&s, "select * from EXAMPLE"),
+        query_csv(&s, "select * from EXAMPLE"),
         "NAME,TIME,VALUE\na,1,1\nb,2,2\nc,3,3\nd,4,4.5\ne,5,5\nf,6,6\n\n"
     );
     let r = s.post("/db/write/EXAMPLE?format=xml", "text/csv", b"a,1,1\n");
@@ -298,13 +277,13 @@ fn format_is_chosen_by_parameter_over_content_type() {
 #[test]
 fn ndjson_keys_are_case_insensitive_missing_are_null_extra_ignored() {
     let s = Server::start("write-ndjson-keys");
-    ddl(&s, TEST_W);
-    write_ok(
+    create(&s, TEST_W);
+    machbase_write_ok_as(
         &s,
-        "/db/write/test_w?timeformat=s",
+        "test_w?timeformat=s",
         "application/x-ndjson",
         br#"{"Name":"k","TIME":1,"vAlUe":1.5,"unknown":{"nested":[1,2]},"extra":"x"}{"name":"k","time":2,"ival":null}"#,
-        "success, 2 record(s) inserted",
+        2,
     );
     assert_eq!(
         test_w_rows(&s, "k"),
@@ -315,16 +294,16 @@ fn ndjson_keys_are_case_insensitive_missing_are_null_extra_ignored() {
 #[test]
 fn csv_null_rules_keep_varchar_text() {
     let s = Server::start("write-csv-null");
-    ddl(&s, TEST_W);
-    write_ok(
+    create(&s, TEST_W);
+    machbase_write_ok_as(
         &s,
-        "/db/write/test_w?timeformat=s",
+        "test_w?timeformat=s",
         "text/csv",
         b"n1,1,NULL,,NULL,,\n\"NULL\",2,\"\",NULL,7,\"\",\n",
-        "success, 2 record(s) inserted",
+        2,
     );
     assert_eq!(
-        csv_of(&s, "select name, value, ival from test_w"),
+        query_csv(&s, "select name, value, ival from test_w"),
         "NAME,VALUE,IVAL\nn1,NULL,NULL\nNULL,NULL,7\n\n"
     );
 }
@@ -346,7 +325,7 @@ fn gzip_and_plain_bodies_split_into_tiny_chunks_store_the_same_rows() {
     for (case, piece) in [1, 7, 100, 4096].into_iter().enumerate() {
         for (encoding, body) in [("identity", rows.as_bytes()), ("gzip", &gz[..])] {
             let table = format!("split_{case}_{encoding}");
-            ddl(
+            create(
                 &s,
                 &format!(
                     "create tag table {table} (name varchar(40) primary key, time datetime basetime, value double)"
@@ -364,7 +343,7 @@ fn gzip_and_plain_bodies_split_into_tiny_chunks_store_the_same_rows() {
             );
             assert_eq!(r.status, 200, "{piece} {encoding}: {}", r.text());
             assert_eq!(
-                csv_of(&s, &format!("select * from {table}")),
+                query_csv(&s, &format!("select * from {table}")),
                 expected,
                 "{piece} {encoding}"
             );

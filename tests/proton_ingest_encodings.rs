@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{Server, enc};
+use common::{Server, create_stream, proton_get};
 
 const BODY: &[u8] = br#"{"columns":["id","name"],"data":[[1,"hello"],[2,"world"]]}"#;
 
@@ -21,8 +21,11 @@ fn ingest(s: &Server, stream: &str, encoding: &str, body: &[u8]) -> common::Resp
 }
 
 fn rows(s: &Server, stream: &str) -> String {
-    let q = format!("SELECT id, name FROM table({stream}) ORDER BY id");
-    s.get(&format!("/?query={}", enc(&q))).text()
+    proton_get(
+        s,
+        &format!("SELECT id, name FROM table({stream}) ORDER BY id"),
+    )
+    .text()
 }
 
 #[test]
@@ -38,11 +41,7 @@ fn gzip_and_deflate_bodies_are_inflated() {
         ),
         ("plain", "none", BODY.to_vec()),
     ] {
-        let r = s.get(&format!(
-            "/?query={}",
-            enc(&format!("CREATE STREAM {stream}(id int, name string)"))
-        ));
-        assert_eq!(r.status, 200);
+        create_stream(&s, &format!("{stream}(id int, name string)"));
         let r = ingest(&s, stream, encoding, &body);
         assert_eq!(r.status, 200, "{encoding}: {}", r.text());
         assert!(r.text().starts_with(r#"{"request_id":""#), "{}", r.text());
@@ -53,10 +52,7 @@ fn gzip_and_deflate_bodies_are_inflated() {
 #[test]
 fn other_encodings_and_corrupt_bodies() {
     let s = Server::start("proton-bad-encodings");
-    s.get(&format!(
-        "/?query={}",
-        enc("CREATE STREAM foo(id int, name string)")
-    ));
+    create_stream(&s, "foo(id int, name string)");
     let r = ingest(&s, "foo", "foo", BODY);
     assert_eq!(r.status, 501);
     assert!(r.text().contains(r#""code":48"#), "{}", r.text());

@@ -26,7 +26,7 @@ use super::{
     table_keyspace_options,
 };
 use crate::catalog::{Table, TableKind, codec};
-use crate::limits::{FLUSH_WAIT_MS_MAX, WRITE_BUFFER_BYTES_MAX};
+use crate::limits::{FLUSH_WAIT_MS_MAX, SEALED_MEMTABLES_MAX};
 
 /// How long a request waits for its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,14 +235,18 @@ impl Writer {
         }
     }
 
-    /// Backpressure on memory: while more than `WRITE_BUFFER_BYTES_MAX` of memtables wait
+    /// Backpressure on memory: while more than `SEALED_MEMTABLES_MAX` full memtables wait
     /// for the flush workers (busy compacting, say), the writer takes no more commands, so
     /// the bounded queue fills and ingest stops reading sockets. Without this, sealed
-    /// memtables pile up and RSS grows with the body. A flush that never comes (a stuck disk)
-    /// must not hang requests forever, so the wait is bounded.
+    /// memtables pile up and RSS grows with the body. Memtables still being filled do not
+    /// count: with many tables they add up without any flush to wait for (fjall rotates
+    /// them by journal size). A flush that never comes (a stuck disk) must not hang requests
+    /// forever, so the wait is bounded.
     fn wait_for_flushes(&self) {
         let started = Instant::now();
-        while self.db.write_buffer_size() > WRITE_BUFFER_BYTES_MAX
+        // `outstanding_flushes` is fjall's count of queued flush tasks; it is marked
+        // experimental, so Cargo.toml pins fjall's minor version.
+        while self.db.outstanding_flushes() > SEALED_MEMTABLES_MAX
             && started.elapsed() < Duration::from_millis(FLUSH_WAIT_MS_MAX)
         {
             std::thread::sleep(Duration::from_millis(1));

@@ -391,12 +391,24 @@ pub fn machbase_write(s: &Server, target: &str, body: &str) -> Response {
 
 /// `machbase_write`, asserting Machbase's exact success reply for `rows` rows.
 pub fn machbase_write_ok(s: &Server, target: &str, body: &str, rows: usize) {
+    machbase_write_ok_as(s, target, "application/json", body.as_bytes(), rows);
+}
+
+/// POSTs `body` as `content_type` to `/db/write/{target}` and asserts Machbase's exact
+/// success reply for `rows` rows.
+pub fn machbase_write_ok_as(
+    s: &Server,
+    target: &str,
+    content_type: &str,
+    body: &[u8],
+    rows: usize,
+) {
     let verb = if target.contains("method=append") {
         "appended"
     } else {
         "inserted"
     };
-    let r = machbase_write(s, target, body);
+    let r = s.post(&format!("/db/write/{target}"), content_type, body);
     assert_eq!(
         (r.status, without_elapse(&r.text())),
         (
