@@ -15,27 +15,6 @@ pub enum JsonValue {
     Object(Vec<(String, JsonValue)>),
 }
 
-impl JsonValue {
-    /// The member `key` of an object, matched ignoring ASCII case (as Go's decoder does).
-    pub fn get(&self, key: &str) -> Option<&JsonValue> {
-        match self {
-            JsonValue::Object(members) => members
-                .iter()
-                .find(|(k, _)| k == key)
-                .or_else(|| members.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
-                .map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            JsonValue::String(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
 enum Frame {
     Array(Vec<JsonValue>),
     Object(Vec<(String, JsonValue)>, Option<String>),
@@ -97,15 +76,25 @@ mod tests {
     #[test]
     fn nested_document() {
         let v = parse(br#"{"q":"select 1","p":[1,"a",null,true],"o":{"x":-1.5}}"#).unwrap();
-        assert_eq!(v.get("Q").and_then(JsonValue::as_str), Some("select 1"));
+        let string = |s: &str| JsonValue::String(s.into());
         assert_eq!(
-            v.get("p"),
-            Some(&JsonValue::Array(vec![
-                JsonValue::Number("1".into()),
-                JsonValue::String("a".into()),
-                JsonValue::Null,
-                JsonValue::Bool(true)
-            ]))
+            v,
+            JsonValue::Object(vec![
+                ("q".into(), string("select 1")),
+                (
+                    "p".into(),
+                    JsonValue::Array(vec![
+                        JsonValue::Number("1".into()),
+                        string("a"),
+                        JsonValue::Null,
+                        JsonValue::Bool(true)
+                    ])
+                ),
+                (
+                    "o".into(),
+                    JsonValue::Object(vec![("x".into(), JsonValue::Number("-1.5".into()))])
+                ),
+            ])
         );
         assert!(parse(b"{\"a\":}").is_err());
     }

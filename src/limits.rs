@@ -54,6 +54,20 @@ pub const SORT_ROWS_MAX: usize = 1_000_000;
 /// Bytes of response produced before it is handed to the socket.
 pub const RESPONSE_CHUNK_BYTES: usize = 32 << 10;
 
+/// Most decimal places `/db/query`'s `precision` may ask for: every f64 prints in fixed
+/// memory, and 64 places are beyond anything an f64 holds.
+pub const PRECISION_DIGITS_MAX: usize = 64;
+/// JSON text of a `transpose=true` result held until its last row (columns come out whole,
+/// so the reply cannot start its first column before the last row is read). Crossing it ends
+/// the reply early.
+pub const TRANSPOSE_BYTES_MAX: usize = 4 << 20;
+const _: () = assert!(TRANSPOSE_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 16);
+/// Rows and cell bytes of `format=box` held to measure column widths; a longer result prints
+/// as successive tables of at most this many rows, each with its header.
+pub const BOX_PAGE_ROWS_MAX: usize = 1000;
+pub const BOX_PAGE_BYTES_MAX: usize = 256 << 10;
+const _: () = assert!(BOX_PAGE_BYTES_MAX <= TRANSPOSE_BYTES_MAX);
+
 /// Longest `timeformat` parameter. A Go layout is compiled into one chunk per field; real
 /// ones are under 64 bytes.
 pub const TIMEFORMAT_BYTES_MAX: usize = 4 << 10;

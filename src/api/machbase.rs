@@ -13,15 +13,18 @@ use crate::ingest::{
     BodyFormat, ConvertOptions, Encoding, Header, InflateError, IngestError, IngestErrorKind,
     IngestPlan, Rules, Shape, ingest,
 };
-use crate::json_value::{self, JsonValue};
 use crate::limits::{CONTROL_BODY_BYTES_MAX, TIMEFORMAT_BYTES_MAX};
-use crate::output::{MachbaseCsv, MachbaseJson, QueryBody, TimeText};
+use crate::output::{
+    BinaryFormat, BoxOptions, BoxStyle, GzipBody, JsonShape, MachbaseFormat, MachbaseOutput,
+    QueryBody, TimeText, ValueFormat, precision_digits,
+};
 use crate::server::http::{BodyErrorKind, parse_form};
 use crate::server::{Request, Response};
 use crate::sql::{self, DdlOutcome, QueryError, ast::Statement};
 use crate::store::{Durability, StoreError};
 use crate::timefmt::{self, TimeFormat, Zone};
-use crate::value::Value;
+
+use super::query_request::{self, QueryRequest};
 
 fn reply(
     status: u16,
@@ -274,96 +277,9 @@ fn write_error(e: &IngestError, format: BodyFormat, table: &str) -> (u16, String
     }
 }
 
-/// The query request, from GET parameters, a form or a JSON body.
-struct QueryRequest {
-    q: String,
-    p: Vec<Value>,
-    format: String,
-    timeformat: String,
-    tz: Option<String>,
-    heading: bool,
-}
-
-fn bind_parameters(values: &[JsonValue], prefix: &str) -> Result<Vec<Value>, String> {
-    values
-        .iter()
-        .map(|v| match v {
-            JsonValue::Null => Ok(Value::Null),
-            JsonValue::Bool(b) => Ok(Value::Bool(*b)),
-            JsonValue::String(s) => Ok(Value::Str(s.clone())),
-            JsonValue::Number(n) => {
-                if n.contains(['.', 'e', 'E']) {
-                    n.parse()
-                        .map(Value::Float)
-                        .map_err(|_| format!("{prefix}bad number {n}"))
-                } else {
-                    n.parse()
-                        .map(Value::Int)
-                        .map_err(|_| format!("{prefix}bad number {n}"))
-                }
-            }
-            JsonValue::Array(_) => Err(format!(
-                "{prefix}bind parameter must be scalar, got []interface {{}}"
-            )),
-            JsonValue::Object(_) => Err(format!(
-                "{prefix}bind parameter must be scalar, got map[string]interface {{}}"
-            )),
-        })
-        .collect()
-}
-
-fn from_pairs(pairs: &[(String, String)]) -> Result<QueryRequest, String> {
-    let get = |k: &str| param(pairs, k);
-    let p = match get("p") {
-        None => Vec::new(),
-        Some(text) => match json_value::parse(text.as_bytes()) {
-            Ok(JsonValue::Array(items)) => bind_parameters(&items, "")?,
-            Ok(_) => return Err("invalid p, expected a JSON array".into()),
-            Err(e) => return Err(format!("invalid p, {e}")),
-        },
-    };
-    let mut heading = get("heading").is_none_or(|v| v.eq_ignore_ascii_case("true") || v == "1");
-    if get("header") == Some("skip") {
-        heading = false;
-    }
-    Ok(QueryRequest {
-        q: pairs
-            .iter()
-            .find(|(k, _)| k == "q")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default(),
-        p,
-        format: get("format").unwrap_or("json").to_owned(),
-        timeformat: get("timeformat").unwrap_or("ns").to_owned(),
-        tz: get("tz").map(str::to_owned),
-        heading,
-    })
-}
-
-fn from_json(doc: &JsonValue) -> Result<QueryRequest, String> {
-    let text = |k: &str| doc.get(k).and_then(JsonValue::as_str).map(str::to_owned);
-    let p = match doc.get("p") {
-        None | Some(JsonValue::Null) => Vec::new(),
-        Some(JsonValue::Array(items)) => bind_parameters(items, "invalid p, ")?,
-        Some(_) => return Err("invalid p, expected a JSON array".into()),
-    };
-    let mut heading = !matches!(doc.get("heading"), Some(JsonValue::Bool(false)));
-    if text("header").as_deref() == Some("skip") {
-        heading = false;
-    }
-    Ok(QueryRequest {
-        q: text("q").unwrap_or_default(),
-        p,
-        format: text("format").unwrap_or_else(|| "json".into()),
-        timeformat: text("timeformat").unwrap_or_else(|| "ns".into()),
-        tz: text("tz"),
-        heading,
-    })
-}
-
 pub async fn query(app: &App, request: &mut Request, started: Instant) -> Response {
     let parsed = match request.method.as_str() {
-        "GET" => from_pairs(&request.params()),
+        "GET" => query_request::from_pairs(&request.params()),
         "POST" => {
             let content_type = request.content_type();
             let body = match request
@@ -384,13 +300,11 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
                 }
             };
             match content_type.as_str() {
-                "application/json" => match json_value::parse(&body) {
-                    Ok(doc) => from_json(&doc),
-                    Err(e) => Err(e.to_string()),
-                },
+                "application/json" => query_request::from_json(&body),
                 "application/x-www-form-urlencoded" => {
-                    from_pairs(&parse_form(&String::from_utf8_lossy(&body)))
+                    query_request::from_pairs(&parse_form(&String::from_utf8_lossy(&body)))
                 }
+                // The peer's text, word for word (reference §3.1); its legacy answered 400.
                 other => {
                     return fail(415, &format!("unsupported content-type: {other}"), started);
                 }
@@ -402,10 +316,11 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
         Ok(r) => r,
         Err(reason) => return fail(400, reason.as_str(), started),
     };
+    // The peer's text (reference §3.2 step 1); blank SQL counts as empty here.
     if req.q.trim().is_empty() {
         return fail(400, "sql text is empty", started);
     }
-    let zone = match Zone::parse(req.tz.as_deref().unwrap_or("")) {
+    let zone = match Zone::parse(&req.tz) {
         Ok(zone) => zone,
         // The peer's text: `unknown time zone X` (reference §2.4).
         Err(e) => return fail(400, &e.to_string(), started),
@@ -413,7 +328,10 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
     if req.timeformat.len() > TIMEFORMAT_BYTES_MAX {
         return fail(400, &timeformat_too_long(), started);
     }
-    let time_text = TimeText::new(TimeFormat::parse(&req.timeformat), zone);
+    let output = match query_output(&req, zone, started) {
+        Ok(output) => output,
+        Err(reason) => return fail(400, &reason, started),
+    };
     let statement = match sql::parse(&req.q) {
         Ok(s) => s,
         Err(e) => return fail(400, &e.to_string(), started),
@@ -431,38 +349,69 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
                 Ok(r) => r,
                 Err(e) => return query_error(&e, started),
             };
-            let (content_type, encoder): (&str, Box<dyn crate::output::Encoder>) =
-                match req.format.to_ascii_lowercase().as_str() {
-                    "csv" => (
-                        "text/csv; charset=utf-8",
-                        Box::new(MachbaseCsv {
-                            time: time_text,
-                            heading: req.heading,
-                            delimiter: b',',
-                        }),
-                    ),
-                    "box" | "ndjson" | "markdown" => {
-                        return fail(
-                            400,
-                            &format!(
-                                "format {} is not supported yet; use json or csv",
-                                req.format
-                            ),
-                            started,
-                        );
-                    }
-                    _ => (
-                        "application/json",
-                        Box::new(MachbaseJson::new(time_text, started)),
-                    ),
-                };
-            let body = QueryBody::new(result.columns, result.rows, encoder);
+            let content_type = output.format.content_type();
+            let body = QueryBody::new(result.columns, result.rows, output.into_encoder());
+            // Only the exact value compresses, as the peer; any other is no compression.
+            if req.compress == "gzip" {
+                let gzip = Box::new(GzipBody::new(Box::new(body)));
+                return Response::stream(200, content_type, gzip)
+                    .with_header("Content-Encoding", "gzip");
+            }
             return Response::stream(200, content_type, Box::new(body));
         }
     };
     match outcome {
         Ok(reason) => reply(200, true, reason, started, None),
         Err(e) => query_error(&e, started),
+    }
+}
+
+/// The reply's format and value options from the request's parameters (reference §3.4).
+/// Unknown formats are JSON, as the peer's `NewEncoder`; JSON shapes take the peer's
+/// precedence rowsArray > transpose > rowsFlatten.
+fn query_output(
+    req: &QueryRequest,
+    zone: Zone,
+    started: Instant,
+) -> Result<MachbaseOutput, String> {
+    let format = match req.format.to_ascii_lowercase().as_str() {
+        "csv" => MachbaseFormat::Csv {
+            delimiter: csv_delimiter(&req.delimiter)?,
+        },
+        "ndjson" => MachbaseFormat::Ndjson,
+        "box" => MachbaseFormat::Box(BoxOptions {
+            style: BoxStyle::parse(&req.box_style),
+            separate_columns: req.box_separate_columns,
+            draw_border: req.box_draw_border,
+        }),
+        "markdown" => MachbaseFormat::Markdown,
+        "discard" => MachbaseFormat::Discard,
+        _ if req.rows_array => MachbaseFormat::Json(JsonShape::Objects),
+        _ if req.transpose => MachbaseFormat::Json(JsonShape::Columns),
+        _ if req.rows_flatten => MachbaseFormat::Json(JsonShape::Flat),
+        _ => MachbaseFormat::Json(JsonShape::Rows),
+    };
+    let mut values = ValueFormat::new(TimeText::new(TimeFormat::parse(&req.timeformat), zone));
+    values.precision = precision_digits(req.precision)?;
+    values.binary = BinaryFormat::parse(&req.binaryformat);
+    Ok(MachbaseOutput {
+        format,
+        values,
+        rownum: req.rownum,
+        heading: req.heading,
+        started,
+    })
+}
+
+/// CSV's `delimiter` (JSON bodies only): its first character, which must be one byte and
+/// neither a quote nor a line break (Go's csv.Writer refuses those too); empty is `,`.
+fn csv_delimiter(text: &str) -> Result<u8, String> {
+    match text.chars().next() {
+        None => Ok(b','),
+        Some(c) if c.is_ascii() && !matches!(c, '"' | '\r' | '\n') => Ok(c as u8),
+        Some(_) => Err(format!(
+            "delimiter {text:?} is not supported; use one ASCII character other than a quote or a line break"
+        )),
     }
 }
 

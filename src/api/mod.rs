@@ -9,6 +9,7 @@ mod admin;
 mod clickhouse;
 mod machbase;
 mod proton;
+mod query_request;
 
 use std::time::Instant;
 

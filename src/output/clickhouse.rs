@@ -223,7 +223,12 @@ impl Encoder for ClickHouseEncoder {
         }
     }
 
-    fn row(&mut self, columns: &[ResultColumn], row: &[Value], out: &mut Vec<u8>) {
+    fn row(
+        &mut self,
+        columns: &[ResultColumn],
+        row: &[Value],
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         let ty = |i: usize| columns.get(i).map(|c| &c.ty);
         let first = std::mem::replace(&mut self.first, false);
         match self.format {
@@ -278,6 +283,7 @@ impl Encoder for ClickHouseEncoder {
                 out.extend_from_slice(b"\n\t\t}");
             }
         }
+        Ok(())
     }
 
     fn end(&mut self, rows: u64, out: &mut Vec<u8>) {

@@ -1,15 +1,26 @@
-//! Result encoders, one per wire format, and the streaming body that drives them.
+//! Result encoders, one per wire format, the streaming body that drives them, and the gzip
+//! stream that can wrap it.
 //!
 //! Encoders write into the caller's buffer (csv-core's writer shape): `begin` once, `row` per
-//! row, `end` once, so a 10M-row result needs no more memory than a 10-row one. Values are
-//! printed losslessly by default: floats in shortest round-trip form (a `float32` column as
-//! an f32), integers exactly, datetimes per the request's time format.
+//! row, `end` once, so a 10M-row result needs no more memory than a 10-row one. The formats
+//! that must see every row before printing (Machbase's `transpose`, `box` column widths)
+//! hold at most a named bound (`TRANSPOSE_BYTES_MAX`, `BOX_PAGE_*`). Values are printed
+//! losslessly by default: floats in shortest round-trip form (a `float32` column as an f32),
+//! integers exactly, datetimes per the request's time format.
+//!
+//! Files: `clickhouse.rs` Proton's ClickHouse-style formats; `machbase/` Machbase Neo's
+//! `/db/query` formats; `gzip.rs` the `compress=gzip` body.
 
 mod clickhouse;
+mod gzip;
 mod machbase;
 
 pub use clickhouse::{ClickHouseEncoder, ClickHouseFormat};
-pub use machbase::{MachbaseCsv, MachbaseJson, TimeText};
+pub use gzip::GzipBody;
+pub use machbase::{
+    BinaryFormat, BoxOptions, BoxStyle, JsonShape, MachbaseFormat, MachbaseOutput, TimeText,
+    ValueFormat, precision_digits,
+};
 
 use std::fmt::Write;
 
@@ -17,9 +28,18 @@ use crate::server::BodySource;
 use crate::sql::{QueryError, ResultColumn, RowSource};
 use crate::value::Value;
 
+/// One wire format. `QueryBody` calls `begin`, then `row` per row, then `end` with the row
+/// count; each appends to `out`.
 pub trait Encoder: Send {
     fn begin(&mut self, columns: &[ResultColumn], out: &mut Vec<u8>);
-    fn row(&mut self, columns: &[ResultColumn], row: &[Value], out: &mut Vec<u8>);
+    /// `Err` (a bound crossed by a format that holds rows) ends the body early; the text says
+    /// which bound. Streaming formats always return `Ok`.
+    fn row(
+        &mut self,
+        columns: &[ResultColumn],
+        row: &[Value],
+        out: &mut Vec<u8>,
+    ) -> Result<(), String>;
     fn end(&mut self, rows: u64, out: &mut Vec<u8>);
 }
 
@@ -83,7 +103,7 @@ impl BodySource for QueryBody {
                 return Ok(false);
             }
             self.count += 1;
-            self.encoder.row(&self.columns, &self.row, out);
+            self.encoder.row(&self.columns, &self.row, out)?;
         }
         Ok(true)
     }

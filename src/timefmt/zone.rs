@@ -154,9 +154,8 @@ impl Zone {
             .ok_or_else(|| ZoneError::Unknown { name: tz.into() })
     }
 
-    /// Go's `Location.String()`: tests check which zone a `tz` value resolved to; the box
-    /// format's header (`TIME(ASIA/SEOUL)`) will print it.
-    #[cfg(test)]
+    /// Go's `Location.String()`: the box format's header prints it (`TIME(ASIA/SEOUL)`), and
+    /// tests check which zone a `tz` value resolved to.
     pub fn name(&self) -> &str {
         &self.0.name
     }
