@@ -38,8 +38,11 @@ pub const READ_CHUNK_BYTES: usize = 64 << 10;
 pub const BODY_DRAIN_BYTES_MAX: u64 = 256 << 10;
 /// Open connections per process; further connections wait in the kernel's accept queue.
 pub const CONNECTIONS_MAX: usize = 256;
-/// Time allowed for a whole request head to arrive, and for an idle keep-alive connection.
+/// Time allowed for the first request head of a connection to arrive.
 pub const HEAD_READ_TIMEOUT_MS: u64 = 30_000;
+/// Time a kept-alive connection may wait for its next request (Proton answers
+/// `Keep-Alive: timeout=10`).
+pub const KEEP_ALIVE_IDLE_TIMEOUT_MS: u64 = 10_000;
 /// Time allowed between two reads of a request body.
 pub const BODY_READ_IDLE_TIMEOUT_MS: u64 = 60_000;
 /// Time allowed for one response write to make progress.

@@ -7,7 +7,8 @@
 //! httparse; bodies and chunked framing are ours (`chunked`), tested at every split.
 //!
 //! Guards, all from `limits`: at most `CONNECTIONS_MAX` connections; a head must arrive within
-//! `HEAD_READ_TIMEOUT_MS` and fit `HEAD_BYTES_MAX`; body reads time out after
+//! `HEAD_READ_TIMEOUT_MS` (the next one on a kept-alive connection within
+//! `KEEP_ALIVE_IDLE_TIMEOUT_MS`) and fit `HEAD_BYTES_MAX`; body reads time out after
 //! `BODY_READ_IDLE_TIMEOUT_MS` idle; a body over `body_bytes_max` is refused. After a reply to a
 //! request whose body was not read, at most `BODY_DRAIN_BYTES_MAX` are drained, else the
 //! connection is closed: a rejected upload is never read to its end.
@@ -30,7 +31,7 @@ use smol::net::{TcpListener, TcpStream};
 
 use crate::limits::{
     BODY_DRAIN_BYTES_MAX, CONNECTIONS_MAX, HEAD_BYTES_MAX, HEAD_READ_TIMEOUT_MS, HEADERS_MAX,
-    RESPONSE_CHUNK_BYTES, WRITE_TIMEOUT_MS,
+    KEEP_ALIVE_IDLE_TIMEOUT_MS, RESPONSE_CHUNK_BYTES, WRITE_TIMEOUT_MS,
 };
 use http::{ConnReader, reason_phrase, with_timeout};
 
@@ -128,8 +129,12 @@ impl Server {
     async fn connection(&self, stream: TcpStream, handler: Handler) {
         let mut writer = stream.clone();
         let mut reader = ConnReader::new(stream);
+        // The first head may take HEAD_READ_TIMEOUT_MS; a kept-alive connection waiting for
+        // its next request is closed sooner, so clients that never read or close their
+        // connection (Node's agent, say) do not hold a connection slot for long.
+        let mut head_timeout_ms = HEAD_READ_TIMEOUT_MS;
         loop {
-            let head = smol::future::or(read_head(&mut reader), async {
+            let head = smol::future::or(read_head(&mut reader, head_timeout_ms), async {
                 self.stopped().await;
                 Err(HeadError::Closed)
             })
@@ -222,6 +227,7 @@ impl Server {
                 return;
             }
             reader = body.into_reader();
+            head_timeout_ms = KEEP_ALIVE_IDLE_TIMEOUT_MS;
         }
     }
 }
@@ -262,8 +268,8 @@ enum HeadError {
     Bad(u16, String),
 }
 
-async fn read_head(reader: &mut ConnReader) -> Result<Head, HeadError> {
-    let deadline = smol::Timer::after(Duration::from_millis(HEAD_READ_TIMEOUT_MS));
+async fn read_head(reader: &mut ConnReader, timeout_ms: u64) -> Result<Head, HeadError> {
+    let deadline = smol::Timer::after(Duration::from_millis(timeout_ms));
     let read = async {
         loop {
             let mut headers = [httparse::EMPTY_HEADER; HEADERS_MAX];
