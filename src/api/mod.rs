@@ -9,6 +9,7 @@ mod admin;
 mod clickhouse;
 mod machbase;
 mod proton;
+mod proton_errors;
 
 use std::time::Instant;
 
