@@ -65,7 +65,10 @@ fn text_formats() {
         Some("text/tab-separated-values; charset=UTF-8")
     );
     assert_eq!(r.header("x-timeplus-format"), Some("TabSeparated"));
-    assert!(r.header("x-timeplus-query-id").is_some_and(|v| !v.is_empty()));
+    assert!(
+        r.header("x-timeplus-query-id")
+            .is_some_and(|v| !v.is_empty())
+    );
     let first_two = "select id, location, value, timestamp from test_rest order by id limit 2";
     assert_eq!(
         proton_query(&s, &format!("{first_two} FORMAT TabSeparatedWithNames")),
@@ -224,7 +227,10 @@ fn format_choice_and_post_bodies() {
         &[],
         b"LIMIT 1 FORMAT JSONEachRow",
     );
-    assert_eq!((r.status, r.text()), (200, "{\"id\":\"dev1\"}\n".to_owned()));
+    assert_eq!(
+        (r.status, r.text()),
+        (200, "{\"id\":\"dev1\"}\n".to_owned())
+    );
     // The JavaScript driver: `default_format=` in the URL, the SQL in the body.
     let r = s.request(
         "POST",

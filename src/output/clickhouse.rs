@@ -12,9 +12,12 @@
 //!   control bytes as `\u00XX` with upper-case hex, and U+2028/U+2029 for JavaScript.
 //! - 64-bit integers are quoted in every JSON format (`output_format_json_quote_64bit_integers`);
 //!   NaN and infinities are `null` (`output_format_json_quote_denormals` off).
-//! - JSON and JSONCompact end with `rows` and `statistics`.
+//! - JSON and JSONCompact end with `rows`, `rows_before_limit_at_least` when the caller
+//!   applied a limit it can count (search paging), and `statistics`.
 
 use std::fmt::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::{ByteWriter, Encoder, float_text, hex_bytes, ip_text};
@@ -78,6 +81,8 @@ pub struct ClickHouseEncoder {
     format: ClickHouseFormat,
     started: Instant,
     first: bool,
+    /// Rows the caller's limit saw, counted while rows stream; printed by JSON formats.
+    rows_before_limit: Option<Arc<AtomicU64>>,
 }
 
 impl ClickHouseEncoder {
@@ -86,7 +91,14 @@ impl ClickHouseEncoder {
             format,
             started,
             first: true,
+            rows_before_limit: None,
         }
+    }
+
+    /// Prints `rows_before_limit_at_least` with the counter's value at the end.
+    pub fn with_rows_before_limit(mut self, counter: Arc<AtomicU64>) -> Self {
+        self.rows_before_limit = Some(counter);
+        self
     }
 }
 
@@ -345,6 +357,13 @@ impl Encoder for ClickHouseEncoder {
         // writeSuffix, then writeLastSuffix with its statistics. tidegate does not count the
         // rows a scan skipped, so `rows_read` is the rows returned and `bytes_read` 0.
         let _ = write!(ByteWriter(out), "\n\t],\n\n\t\"rows\": {rows}");
+        if let Some(counter) = &self.rows_before_limit {
+            let before = counter.load(Ordering::Relaxed);
+            let _ = write!(
+                ByteWriter(out),
+                ",\n\n\t\"rows_before_limit_at_least\": {before}"
+            );
+        }
         let elapsed = self.started.elapsed().as_secs_f64();
         let _ = write!(
             ByteWriter(out),
