@@ -15,6 +15,15 @@ pub enum JsonValue {
     Object(Vec<(String, JsonValue)>),
 }
 
+impl JsonValue {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            JsonValue::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
 enum Frame {
     Array(Vec<JsonValue>),
     Object(Vec<(String, JsonValue)>, Option<String>),

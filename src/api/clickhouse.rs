@@ -13,51 +13,35 @@ use crate::limits::SQL_BYTES_MAX;
 use crate::output::{ClickHouseEncoder, ClickHouseFormat, QueryBody};
 use crate::server::{Request, Response};
 use crate::sql::{self, QueryError, ast::Statement};
-use crate::store::StoreError;
 
-fn exception(status: u16, code: u32, name: &str, message: &str) -> Response {
-    Response::text(
-        status,
-        format!("Code: {code}. DB::Exception: {message}. ({name})\n"),
-    )
-    .with_header("x-timeplus-exception-code", code.to_string())
-}
+use super::proton_errors::{Exception, query_exception};
 
-fn query_error(e: &QueryError) -> Response {
-    match e {
-        QueryError::Syntax(p) => exception(400, 62, "SYNTAX_ERROR", &p.to_string()),
-        QueryError::UnknownTable(t) => exception(
-            404,
-            60,
-            "UNKNOWN_STREAM",
-            &format!("Stream default.{t} doesn't exist"),
-        ),
-        QueryError::UnknownColumn { column, table } => exception(
-            404,
-            47,
-            "UNKNOWN_IDENTIFIER",
-            &format!("Missing column: '{column}' in stream {table}"),
-        ),
-        QueryError::TableExists(t) => exception(
-            400,
-            57,
-            "STREAM_ALREADY_EXISTS",
-            &format!("Stream default.{t} already exists"),
-        ),
-        QueryError::Unsupported(m) => exception(501, 48, "NOT_IMPLEMENTED", m),
-        QueryError::BadDefinition(m) | QueryError::BadValue(m) => {
-            exception(400, 36, "BAD_ARGUMENTS", m)
-        }
-        QueryError::Limit(m) => exception(413, 396, "TOO_MANY_ROWS_OR_BYTES", m),
-        QueryError::Store(StoreError::Poisoned | StoreError::Closed) => {
-            exception(503, 76, "CANNOT_OPEN_FILE", &e.to_string())
-        }
-        QueryError::Store(s) => exception(500, 1000, "STORAGE_ERROR", &s.to_string()),
-    }
+/// The plain-text reply ClickHouse's HTTP handler gives for an exception.
+fn exception_reply(e: &Exception) -> Response {
+    Response::text(e.status(), format!("{}\n", e.text()))
+        .with_header("x-timeplus-exception-code", e.code.to_string())
 }
 
 pub async fn query(app: &App, request: &mut Request, started: Instant) -> Response {
     let params = request.params();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    // ClickHouse echoes `query_id=` (or its header), else names the query itself.
+    let query_id = get("query_id")
+        .filter(|v| !v.is_empty())
+        .or_else(|| request.header("x-timeplus-query-id").map(str::to_owned))
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(super::uuid_v4);
+    answer(app, request, &params, started)
+        .await
+        .with_header("x-timeplus-query-id", query_id)
+}
+
+async fn answer(
+    app: &App,
+    request: &mut Request,
+    params: &[(String, String)],
+    started: Instant,
+) -> Response {
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let mut text = get("query").unwrap_or_default();
     if request.method == "POST" {
@@ -68,7 +52,8 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
         {
             Ok(body) => text.push_str(&String::from_utf8_lossy(&body)),
             Err(e) => {
-                let mut r = exception(413, 229, "QUERY_IS_TOO_LARGE", &e.to_string());
+                let mut r =
+                    exception_reply(&Exception::new(229, "QUERY_IS_TOO_LARGE", e.to_string()));
                 r.close = true;
                 return r;
             }
@@ -80,16 +65,16 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
     }
     let statement = match sql::parse(&text) {
         Ok(s) => s,
-        Err(e) => return query_error(&QueryError::Syntax(e)),
+        Err(e) => return exception_reply(&query_exception(&QueryError::Syntax(e))),
     };
     match statement {
         Statement::Create(c) => match sql::execute_create(app, &c).await {
             Ok(_) => Response::text(200, ""),
-            Err(e) => query_error(&e),
+            Err(e) => exception_reply(&query_exception(&e)),
         },
         Statement::Drop(d) => match sql::execute_drop(app, &d).await {
             Ok(_) => Response::text(200, ""),
-            Err(e) => query_error(&e),
+            Err(e) => exception_reply(&query_exception(&e)),
         },
         Statement::Select(select) => {
             let format_name = select
@@ -99,16 +84,15 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
                 .or_else(|| request.header("x-timeplus-format").map(str::to_owned))
                 .unwrap_or_else(|| "TabSeparated".into());
             let Some(format) = ClickHouseFormat::parse(&format_name) else {
-                return exception(
-                    404,
+                return exception_reply(&Exception::new(
                     73,
                     "UNKNOWN_FORMAT",
-                    &format!("Unknown format {format_name}"),
-                );
+                    format!("Unknown format {format_name}"),
+                ));
             };
             let result = match sql::run_select(app, &select, &[]) {
                 Ok(r) => r,
-                Err(e) => return query_error(&e),
+                Err(e) => return exception_reply(&query_exception(&e)),
             };
             let body = QueryBody::new(
                 result.columns,

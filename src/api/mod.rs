@@ -9,6 +9,10 @@ mod admin;
 mod clickhouse;
 mod machbase;
 mod proton;
+mod proton_ddl;
+mod proton_errors;
+mod proton_json;
+mod proton_search;
 mod query_request;
 
 use std::time::Instant;

@@ -1,5 +1,6 @@
 //! Timeplus Proton's REST API under `/proton/...` and `/timeplusd/...`
-//! (reference proton-api.md §1–2): ping and stream ingest.
+//! (reference proton-api.md §1–2): the router, ping, stream ingest, and the reply shapes every
+//! REST handler shares. Search is in `proton_search`, the streams DDL in `proton_ddl`.
 //!
 //! Replies are `{"request_id":"..."}` and errors `{"code":N,"error_msg":"...","request_id":"..."}`
 //! with Proton's codes. Differences (README compatibility table): an unknown column is a 400
@@ -12,7 +13,10 @@ use crate::ingest::{
     ShapeError, ingest,
 };
 use crate::server::http::BodyErrorKind;
-use crate::server::{Request, Response};
+use crate::server::{Request, Response, ResponseBody};
+
+use super::proton_errors::Exception;
+use super::proton_json::poco_string;
 use crate::store::{Durability, StoreError};
 use crate::timefmt;
 
@@ -28,27 +32,37 @@ fn request_id(request: &Request) -> String {
     .map_or_else(super::uuid_v4, str::to_owned)
 }
 
-fn json_reply(status: u16, body: Vec<u8>, id: &str) -> Response {
+pub fn json_reply(status: u16, body: Vec<u8>, id: &str) -> Response {
     Response::new(status, "application/json; charset=UTF-8", body)
         .with_header("x-timeplus-query-id", id)
 }
 
-/// `{"code":..,"error_msg":..,"request_id":..}`; Proton escapes `/` as `\/` (Poco).
+/// `{"code":..,"error_msg":..,"request_id":..}`, as the handlers' own answers are: no newline.
 pub fn error(status: u16, code: u32, message: &str, id: &str) -> Response {
     let mut body = format!("{{\"code\":{code},\"error_msg\":").into_bytes();
-    let mut msg = Vec::new();
-    crate::output::json_string(message, false, &mut msg);
-    body.extend(msg.iter().flat_map(|&b| {
-        if b == b'/' {
-            vec![b'\\', b'/']
-        } else {
-            vec![b]
-        }
-    }));
+    poco_string(message, &mut body);
     body.extend_from_slice(b",\"request_id\":");
-    crate::output::json_string(id, false, &mut body);
+    poco_string(id, &mut body);
     body.push(b'}');
     json_reply(status, body, id)
+}
+
+/// An exception's answer: the status of Proton's table, the exception's text as `error_msg`,
+/// a trailing newline and `x-timeplus-exception-code` (reference §1.5, §1.6).
+pub fn exception_reply(e: &Exception, id: &str) -> Response {
+    let mut r = error(e.status(), e.code, &e.text(), id);
+    if let ResponseBody::Bytes(b) = &mut r.body {
+        b.push(b'\n');
+    }
+    r.with_header("x-timeplus-exception-code", e.code.to_string())
+}
+
+/// `{"request_id":"..."}`, the success reply of ingest and DDL.
+pub fn ok_reply(id: &str) -> Response {
+    let mut body = b"{\"request_id\":".to_vec();
+    poco_string(id, &mut body);
+    body.push(b'}');
+    json_reply(200, body, id)
 }
 
 pub async fn route(app: &App, request: &mut Request) -> Response {
@@ -64,15 +78,20 @@ pub async fn route(app: &App, request: &mut Request) -> Response {
             let stream = r.trim_start_matches("v1/ingest/streams/").to_owned();
             ingest_stream(app, request, &stream, &id).await
         }
+        ("POST", "v1/search") => super::proton_search::search(app, request, &id).await,
+        (_, r) if r == "v1/ddl/streams" || r.starts_with("v1/ddl/streams/") => {
+            let tail = r.trim_start_matches("v1/ddl/streams").to_owned();
+            super::proton_ddl::route(app, request, &tail, &id).await
+        }
         _ => unknown_uri(&id),
     }
 }
 
 /// Proton's reply when no route matches; unlike the handler's own errors it ends in `\n`
 /// (reference §1.6).
-fn unknown_uri(id: &str) -> Response {
+pub fn unknown_uri(id: &str) -> Response {
     let mut r = error(404, 78, "Unknown URI", id);
-    if let crate::server::ResponseBody::Bytes(b) = &mut r.body {
+    if let ResponseBody::Bytes(b) = &mut r.body {
         b.push(b'\n');
     }
     r
@@ -120,12 +139,7 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
         convert: ConvertOptions::proton(timefmt::now_ns()),
     };
     match ingest(&app.store, &mut request.body, plan).await {
-        Ok(_) => {
-            let mut body = b"{\"request_id\":".to_vec();
-            crate::output::json_string(id, false, &mut body);
-            body.push(b'}');
-            json_reply(200, body, id)
-        }
+        Ok(_) => ok_reply(id),
         Err(e) => {
             let stored = if e.rows_stored > 0 {
                 format!("; {} rows were stored before it", e.rows_stored)

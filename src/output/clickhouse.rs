@@ -1,14 +1,26 @@
 //! ClickHouse-style formats for `/?query=` and Proton's search endpoint
 //! (reference proton-api.md §2.3, §2.5, case 25).
 //!
-//! Datetimes print as `2020-01-01 11:11:11.000` with the column's precision; NULL is `\N` in
-//! text formats and `null` in JSON; 64-bit integers are quoted in JSON formats, as ClickHouse's
-//! `output_format_json_quote_64bit_integers` default does.
+//! Byte for byte as ClickHouse's 21.x row output formats, which Proton inherits
+//! (`JSONRowOutputFormat`, `JSONCompactRowOutputFormat`, `writeEscapedString`,
+//! `writeJSONString`):
+//! - Datetimes print as `2020-01-01 11:11:11.000` with the column's precision, without a zone
+//!   suffix (Proton's newer line; only v1.6.1 appends `Z`, reference §3.2).
+//! - NULL is `\N` in text formats and `null` in JSON.
+//! - TabSeparated escapes `\b \f \n \r \t \0 \\` and `'` with a backslash.
+//! - JSON strings escape `/` as `\/` (`output_format_json_escape_forward_slashes`), other
+//!   control bytes as `\u00XX` with upper-case hex, and U+2028/U+2029 for JavaScript.
+//! - 64-bit integers are quoted in every JSON format (`output_format_json_quote_64bit_integers`);
+//!   NaN and infinities are `null` (`output_format_json_quote_denormals` off).
+//! - JSON and JSONCompact end with `rows`, `rows_before_limit_at_least` when the caller
+//!   applied a limit it can count (search paging), and `statistics`.
 
 use std::fmt::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use super::{ByteWriter, Encoder, float_text, hex_bytes, ip_text, json_string};
+use super::{ByteWriter, Encoder, float_text, hex_bytes, ip_text};
 use crate::catalog::ColumnType;
 use crate::sql::ResultColumn;
 use crate::timefmt;
@@ -69,6 +81,8 @@ pub struct ClickHouseEncoder {
     format: ClickHouseFormat,
     started: Instant,
     first: bool,
+    /// Rows the caller's limit saw, counted while rows stream; printed by JSON formats.
+    rows_before_limit: Option<Arc<AtomicU64>>,
 }
 
 impl ClickHouseEncoder {
@@ -77,8 +91,42 @@ impl ClickHouseEncoder {
             format,
             started,
             first: true,
+            rows_before_limit: None,
         }
     }
+
+    /// Prints `rows_before_limit_at_least` with the counter's value at the end.
+    pub fn with_rows_before_limit(mut self, counter: Arc<AtomicU64>) -> Self {
+        self.rows_before_limit = Some(counter);
+        self
+    }
+}
+
+/// ClickHouse's `writeJSONString` with its default settings (see the module doc).
+fn json_string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '/' => out.extend_from_slice(b"\\/"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\u{2028}' => out.extend_from_slice(b"\\u2028"),
+            '\u{2029}' => out.extend_from_slice(b"\\u2029"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(ByteWriter(out), "\\u{:04X}", u32::from(c));
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
 }
 
 /// The value's text before format-specific quoting; `None` for NULL.
@@ -130,6 +178,9 @@ fn tsv_field(v: &Value, ty: Option<&ColumnType>, out: &mut Vec<u8>) {
             b'\t' => out.extend_from_slice(b"\\t"),
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\'' => out.extend_from_slice(b"\\'"),
             0 => out.extend_from_slice(b"\\0"),
             other => out.push(other),
         }
@@ -181,7 +232,7 @@ fn json_value(v: &Value, ty: Option<&ColumnType>, out: &mut Vec<u8>) {
         _ => {
             let mut t = Vec::new();
             text(v, ty, &mut t);
-            json_string(&String::from_utf8_lossy(&t), false, out);
+            json_string(&String::from_utf8_lossy(&t), out);
         }
     }
 }
@@ -208,18 +259,24 @@ impl Encoder for ClickHouseEncoder {
                 out.push(b'\n');
             }
             ClickHouseFormat::Json | ClickHouseFormat::JsonCompact => {
-                out.extend_from_slice(b"{\n\t\"meta\":\n\t[");
+                // JSONRowOutputFormat::writePrefix.
+                out.extend_from_slice(b"{\n\t\"meta\":\n\t[\n");
                 for (i, c) in columns.iter().enumerate() {
-                    out.extend_from_slice(if i > 0 { b",\n" } else { b"\n" });
                     out.extend_from_slice(b"\t\t{\n\t\t\t\"name\": ");
-                    json_string(&c.name, false, out);
+                    json_string(&c.name, out);
                     out.extend_from_slice(b",\n\t\t\t\"type\": ");
-                    json_string(&c.ty.proton_name(), false, out);
+                    json_string(&c.ty.proton_name(), out);
                     out.extend_from_slice(b"\n\t\t}");
+                    if i + 1 < columns.len() {
+                        out.push(b',');
+                    }
+                    out.push(b'\n');
                 }
-                out.extend_from_slice(b"\n\t],\n\n\t\"data\":\n\t[");
+                out.extend_from_slice(b"\t],\n\n\t\"data\":\n\t[\n");
             }
-            _ => {}
+            ClickHouseFormat::TabSeparated
+            | ClickHouseFormat::Csv
+            | ClickHouseFormat::JsonEachRow => {}
         }
     }
 
@@ -230,6 +287,7 @@ impl Encoder for ClickHouseEncoder {
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
         let ty = |i: usize| columns.get(i).map(|c| &c.ty);
+        let name = |i: usize| columns.get(i).map_or("", |c| c.name.as_str());
         let first = std::mem::replace(&mut self.first, false);
         match self.format {
             ClickHouseFormat::TabSeparated | ClickHouseFormat::TabSeparatedWithNames => {
@@ -256,14 +314,17 @@ impl Encoder for ClickHouseEncoder {
                     if i > 0 {
                         out.push(b',');
                     }
-                    json_string(columns.get(i).map_or("", |c| c.name.as_str()), false, out);
+                    json_string(name(i), out);
                     out.push(b':');
                     json_value(v, ty(i), out);
                 }
                 out.extend_from_slice(b"}\n");
             }
             ClickHouseFormat::JsonCompact => {
-                out.extend_from_slice(if first { b"\n\t\t[" } else { b",\n\t\t[" });
+                if !first {
+                    out.extend_from_slice(b",\n");
+                }
+                out.extend_from_slice(b"\t\t[");
                 for (i, v) in row.iter().enumerate() {
                     if i > 0 {
                         out.extend_from_slice(b", ");
@@ -273,10 +334,16 @@ impl Encoder for ClickHouseEncoder {
                 out.push(b']');
             }
             ClickHouseFormat::Json => {
-                out.extend_from_slice(if first { b"\n\t\t{" } else { b",\n\t\t{" });
+                if !first {
+                    out.extend_from_slice(b",\n");
+                }
+                out.extend_from_slice(b"\t\t{\n");
                 for (i, v) in row.iter().enumerate() {
-                    out.extend_from_slice(if i > 0 { b",\n\t\t\t" } else { b"\n\t\t\t" });
-                    json_string(columns.get(i).map_or("", |c| c.name.as_str()), false, out);
+                    if i > 0 {
+                        out.extend_from_slice(b",\n");
+                    }
+                    out.extend_from_slice(b"\t\t\t");
+                    json_string(name(i), out);
                     out.extend_from_slice(b": ");
                     json_value(v, ty(i), out);
                 }
@@ -287,16 +354,27 @@ impl Encoder for ClickHouseEncoder {
     }
 
     fn end(&mut self, rows: u64, out: &mut Vec<u8>) {
-        if matches!(
+        if !matches!(
             self.format,
             ClickHouseFormat::Json | ClickHouseFormat::JsonCompact
         ) {
-            let elapsed = self.started.elapsed().as_secs_f64();
+            return;
+        }
+        // writeSuffix, then writeLastSuffix with its statistics. tidegate does not count the
+        // rows a scan skipped, so `rows_read` is the rows returned and `bytes_read` 0.
+        let _ = write!(ByteWriter(out), "\n\t],\n\n\t\"rows\": {rows}");
+        if let Some(counter) = &self.rows_before_limit {
+            let before = counter.load(Ordering::Relaxed);
             let _ = write!(
                 ByteWriter(out),
-                "\n\t],\n\n\t\"rows\": {rows},\n\n\t\"statistics\":\n\t{{\n\t\t\"elapsed\": {elapsed:.6},\n\t\t\"rows_read\": {rows},\n\t\t\"bytes_read\": 0\n\t}}\n}}\n"
+                ",\n\n\t\"rows_before_limit_at_least\": {before}"
             );
         }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let _ = write!(
+            ByteWriter(out),
+            ",\n\n\t\"statistics\":\n\t{{\n\t\t\"elapsed\": {elapsed},\n\t\t\"rows_read\": {rows},\n\t\t\"bytes_read\": 0\n\t}}\n}}\n"
+        );
     }
 }
 
@@ -373,6 +451,43 @@ mod tests {
         );
         assert!(compact.contains("\"rows\": 2"));
         assert!(compact.contains("\"type\": \"datetime64(3)\""));
+    }
+
+    #[test]
+    fn json_envelope_is_clickhouse_bytes() {
+        let json = encode(ClickHouseFormat::Json);
+        let elapsed_at = json.find("\"elapsed\": ").unwrap();
+        let elapsed_end = elapsed_at + json[elapsed_at..].find(',').unwrap();
+        let json = format!(
+            "{}\"elapsed\": E{}",
+            &json[..elapsed_at],
+            &json[elapsed_end..]
+        );
+        assert_eq!(
+            json,
+            "{\n\t\"meta\":\n\t[\n\
+             \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"int32\"\n\t\t},\n\
+             \t\t{\n\t\t\t\"name\": \"name\",\n\t\t\t\"type\": \"string\"\n\t\t},\n\
+             \t\t{\n\t\t\t\"name\": \"t\",\n\t\t\t\"type\": \"datetime64(3)\"\n\t\t}\n\
+             \t],\n\n\t\"data\":\n\t[\n\
+             \t\t{\n\t\t\t\"id\": 1,\n\t\t\t\"name\": \"he\\tllo\",\n\t\t\t\"t\": \"2020-01-01 11:11:11.000\"\n\t\t},\n\
+             \t\t{\n\t\t\t\"id\": 2,\n\t\t\t\"name\": null,\n\t\t\t\"t\": \"1970-01-01 00:00:00.000\"\n\t\t}\n\
+             \t],\n\n\t\"rows\": 2,\n\n\
+             \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 2,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+        );
+    }
+
+    #[test]
+    fn escapes_follow_clickhouse() {
+        let mut out = Vec::new();
+        json_string("a/b\"\\\u{1}\u{8}\u{c}\u{1f}\u{2028}é", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#""a\/b\"\\\u0001\b\f\u001F\u2028é""#
+        );
+        let mut out = Vec::new();
+        tsv_field(&Value::Str("it's\\\u{8}\0".into()), None, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), r"it\'s\\\b\0");
     }
 
     #[test]

@@ -1,0 +1,293 @@
+//! `/?query=` answers in every ClickHouse format byte for byte as Proton does (reference
+//! proton-api.md §2.5, §3.2, case 25), and its errors are ClickHouse's plain text with the
+//! status of Proton's table (§1.5).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{Server, create_stream, enc, proton_get, proton_ingest_ok, proton_query};
+
+/// Case 25's stream and rows; dev3 and dev777 have no location. `_tp_time` is given so that
+/// `SELECT *` has a known value.
+fn load(s: &Server) {
+    create_stream(
+        s,
+        "test_rest (id string, location string, value float, timestamp datetime64(3) default now64(3))",
+    );
+    proton_ingest_ok(
+        s,
+        "test_rest",
+        r#"{"columns":["id","location","value","timestamp","_tp_time"],"data":[
+            ["dev1","ca",100,"2020-01-01 11:11:11","2024-10-22 11:23:50.123"],
+            ["dev2","ca",100,"2020-01-01 11:11:11","2024-10-22 11:23:50.123"]]}"#,
+    );
+    proton_ingest_ok(
+        s,
+        "test_rest",
+        r#"{"columns":["id","value","timestamp","_tp_time"],"data":[
+            ["dev3",100,"2020-01-01 11:11:11","2024-10-22 11:23:50.123"],
+            ["dev777",100,"2020-01-01 11:11:11","2024-10-22 11:23:50.123"]]}"#,
+    );
+}
+
+/// The JSON body with its `elapsed` value, which changes every time, replaced by `E`.
+fn without_elapsed(text: &str) -> String {
+    let at = text.find("\"elapsed\": ").unwrap() + "\"elapsed\": ".len();
+    let end = at + text[at..].find(',').unwrap();
+    format!("{}E{}", &text[..at], &text[end..])
+}
+
+const SELECT: &str = "select id, location, value, timestamp from test_rest order by id";
+
+#[test]
+fn text_formats() {
+    let s = Server::start("proton-formats-text");
+    load(&s);
+    // Case 25, exactly.
+    let r = s.request(
+        "POST",
+        "/",
+        &[],
+        b"select id, location, value, value, timestamp from test_rest order by id",
+    );
+    assert_eq!(
+        (r.status, r.text()),
+        (
+            200,
+            "dev1\tca\t100\t100\t2020-01-01 11:11:11.000\n\
+             dev2\tca\t100\t100\t2020-01-01 11:11:11.000\n\
+             dev3\t\t100\t100\t2020-01-01 11:11:11.000\n\
+             dev777\t\t100\t100\t2020-01-01 11:11:11.000\n"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/tab-separated-values; charset=UTF-8")
+    );
+    assert_eq!(r.header("x-timeplus-format"), Some("TabSeparated"));
+    assert!(
+        r.header("x-timeplus-query-id")
+            .is_some_and(|v| !v.is_empty())
+    );
+    let first_two = "select id, location, value, timestamp from test_rest order by id limit 2";
+    assert_eq!(
+        proton_query(&s, &format!("{first_two} FORMAT TabSeparatedWithNames")),
+        "id\tlocation\tvalue\ttimestamp\n\
+         dev1\tca\t100\t2020-01-01 11:11:11.000\n\
+         dev2\tca\t100\t2020-01-01 11:11:11.000\n"
+    );
+    assert_eq!(
+        proton_query(&s, &format!("{SELECT} FORMAT CSV")),
+        "\"dev1\",\"ca\",100,\"2020-01-01 11:11:11.000\"\n\
+         \"dev2\",\"ca\",100,\"2020-01-01 11:11:11.000\"\n\
+         \"dev3\",\"\",100,\"2020-01-01 11:11:11.000\"\n\
+         \"dev777\",\"\",100,\"2020-01-01 11:11:11.000\"\n"
+    );
+    assert_eq!(
+        proton_query(&s, &format!("{first_two} FORMAT CSVWithNames")),
+        "\"id\",\"location\",\"value\",\"timestamp\"\n\
+         \"dev1\",\"ca\",100,\"2020-01-01 11:11:11.000\"\n\
+         \"dev2\",\"ca\",100,\"2020-01-01 11:11:11.000\"\n"
+    );
+    // `SELECT *` includes `_tp_time` (asterisk_include_reserved_columns), after the columns.
+    assert_eq!(
+        proton_query(&s, "SELECT * FROM test_rest WHERE id = 'dev1'"),
+        "dev1\tca\t100\t2020-01-01 11:11:11.000\t2024-10-22 11:23:50.123\n"
+    );
+}
+
+#[test]
+fn json_formats() {
+    let s = Server::start("proton-formats-json");
+    load(&s);
+    let r = proton_get(&s, &format!("{SELECT} limit 1 FORMAT JSON"));
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=UTF-8")
+    );
+    // Case 25 (query 402): meta, rows, and data[0].
+    assert_eq!(
+        without_elapsed(&r.text()),
+        "{\n\t\"meta\":\n\t[\n\
+         \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"string\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"location\",\n\t\t\t\"type\": \"string\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"value\",\n\t\t\t\"type\": \"float32\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"timestamp\",\n\t\t\t\"type\": \"datetime64(3)\"\n\t\t}\n\
+         \t],\n\n\t\"data\":\n\t[\n\
+         \t\t{\n\t\t\t\"id\": \"dev1\",\n\t\t\t\"location\": \"ca\",\n\t\t\t\"value\": 100,\n\t\t\t\"timestamp\": \"2020-01-01 11:11:11.000\"\n\t\t}\n\
+         \t],\n\n\t\"rows\": 1,\n\n\
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 1,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+    );
+    assert_eq!(
+        without_elapsed(&proton_query(
+            &s,
+            "select id, value from test_rest order by id limit 2 FORMAT JSONCompact"
+        )),
+        "{\n\t\"meta\":\n\t[\n\
+         \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"string\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"value\",\n\t\t\t\"type\": \"float32\"\n\t\t}\n\
+         \t],\n\n\t\"data\":\n\t[\n\
+         \t\t[\"dev1\", 100],\n\
+         \t\t[\"dev2\", 100]\n\
+         \t],\n\n\t\"rows\": 2,\n\n\
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 2,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+    );
+    // No rows: an empty data array, as ClickHouse frames it.
+    assert_eq!(
+        without_elapsed(&proton_query(
+            &s,
+            "select id from test_rest where id = 'none' FORMAT JSONCompact"
+        )),
+        "{\n\t\"meta\":\n\t[\n\
+         \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"string\"\n\t\t}\n\
+         \t],\n\n\t\"data\":\n\t[\n\n\t],\n\n\t\"rows\": 0,\n\n\
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 0,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+    );
+    let r = proton_get(&s, &format!("{SELECT} FORMAT JSONEachRow"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/x-ndjson; charset=UTF-8")
+    );
+    assert_eq!(
+        r.text(),
+        "{\"id\":\"dev1\",\"location\":\"ca\",\"value\":100,\"timestamp\":\"2020-01-01 11:11:11.000\"}\n\
+         {\"id\":\"dev2\",\"location\":\"ca\",\"value\":100,\"timestamp\":\"2020-01-01 11:11:11.000\"}\n\
+         {\"id\":\"dev3\",\"location\":\"\",\"value\":100,\"timestamp\":\"2020-01-01 11:11:11.000\"}\n\
+         {\"id\":\"dev777\",\"location\":\"\",\"value\":100,\"timestamp\":\"2020-01-01 11:11:11.000\"}\n"
+    );
+    assert_eq!(
+        proton_query(
+            &s,
+            "SELECT * FROM test_rest WHERE id = 'dev3' FORMAT JSONEachRow"
+        ),
+        "{\"id\":\"dev3\",\"location\":\"\",\"value\":100,\"timestamp\":\"2020-01-01 11:11:11.000\",\"_tp_time\":\"2024-10-22 11:23:50.123\"}\n"
+    );
+}
+
+#[test]
+fn json_quotes_64_bit_integers_and_escapes_like_clickhouse() {
+    let s = Server::start("proton-formats-int64");
+    create_stream(
+        &s,
+        "n (i32 int32, i64 int64, u64 uint64, f float64, s string, b bool, x nullable(int64))",
+    );
+    proton_ingest_ok(
+        &s,
+        "n",
+        r#"{"columns":["i32","i64","u64","f","s","b","x"],"data":[[-7,-9223372036854775808,18446744073709551615,0.5,"a/b\t'c'\"",true,null]]}"#,
+    );
+    let sql = "SELECT i32, i64, u64, f, s, b, x FROM n";
+    assert_eq!(
+        proton_query(&s, &format!("{sql} FORMAT JSONEachRow")),
+        "{\"i32\":-7,\"i64\":\"-9223372036854775808\",\"u64\":\"18446744073709551615\",\"f\":0.5,\"s\":\"a\\/b\\t'c'\\\"\",\"b\":true,\"x\":null}\n"
+    );
+    assert!(
+        proton_query(&s, &format!("{sql} FORMAT JSONCompact")).contains(
+            "\t\t[-7, \"-9223372036854775808\", \"18446744073709551615\", 0.5, \"a\\/b\\t'c'\\\"\", true, null]\n"
+        )
+    );
+    assert_eq!(
+        proton_query(&s, sql),
+        "-7\t-9223372036854775808\t18446744073709551615\t0.5\ta/b\\t\\'c\\'\"\ttrue\t\\N\n"
+    );
+    assert_eq!(
+        proton_query(&s, &format!("{sql} FORMAT CSV")),
+        "-7,-9223372036854775808,18446744073709551615,0.5,\"a/b\t'c'\"\"\",true,\\N\n"
+    );
+}
+
+#[test]
+fn format_choice_and_post_bodies() {
+    let s = Server::start("proton-formats-choice");
+    load(&s);
+    let sql = "SELECT id FROM test_rest ORDER BY id LIMIT 2";
+    // `default_format=` applies when the statement names no FORMAT.
+    let r = s.get(&format!("/?query={}&default_format=CSV", enc(sql)));
+    assert_eq!(r.text(), "\"dev1\"\n\"dev2\"\n");
+    assert_eq!(r.header("x-timeplus-format"), Some("CSV"));
+    // The statement's FORMAT wins over `default_format=`.
+    let r = s.get(&format!(
+        "/?query={}&default_format=CSV",
+        enc(&format!("{sql} FORMAT JSONEachRow"))
+    ));
+    assert_eq!(r.text(), "{\"id\":\"dev1\"}\n{\"id\":\"dev2\"}\n");
+    // The `x-timeplus-format` header is the last choice.
+    let r = s.request(
+        "GET",
+        &format!("/?query={}", enc(sql)),
+        &[("x-timeplus-format", "TabSeparatedWithNames")],
+        b"",
+    );
+    assert_eq!(r.text(), "id\ndev1\ndev2\n");
+    // A POST body is appended to `query=` as is, as ClickHouse's ConcatReadBuffer does.
+    let r = s.request(
+        "POST",
+        &format!("/?query={}", enc("SELECT id FROM test_rest ORDER BY id ")),
+        &[],
+        b"LIMIT 1 FORMAT JSONEachRow",
+    );
+    assert_eq!(
+        (r.status, r.text()),
+        (200, "{\"id\":\"dev1\"}\n".to_owned())
+    );
+    // The JavaScript driver: `default_format=` in the URL, the SQL in the body.
+    let r = s.request(
+        "POST",
+        "/?default_format=JSONEachRow",
+        &[("Content-Type", "text/plain")],
+        sql.as_bytes(),
+    );
+    assert_eq!(r.text(), "{\"id\":\"dev1\"}\n{\"id\":\"dev2\"}\n");
+    // The caller's query id is echoed.
+    let r = s.get(&format!("/?query={}&query_id=q-7", enc(sql)));
+    assert_eq!(r.header("x-timeplus-query-id"), Some("q-7"));
+}
+
+#[test]
+fn errors_are_clickhouse_text_with_protons_status() {
+    let s = Server::start("proton-formats-errors");
+    load(&s);
+    let cases: [(&str, u16, &str, &str); 5] = [
+        (
+            "SELEC id FROM test_rest",
+            400,
+            "62",
+            "Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, CREATE or DROP, but found `SELEC`. (SYNTAX_ERROR)\n",
+        ),
+        (
+            "SELECT id FROM nosuch",
+            404,
+            "60",
+            "Code: 60. DB::Exception: Stream default.nosuch doesn't exist. (UNKNOWN_STREAM)\n",
+        ),
+        (
+            "SELECT nope FROM test_rest",
+            404,
+            "47",
+            "Code: 47. DB::Exception: Missing column: 'nope' in stream test_rest. (UNKNOWN_IDENTIFIER)\n",
+        ),
+        (
+            "SELECT id FROM test_rest FORMAT Pretty",
+            404,
+            "73",
+            "Code: 73. DB::Exception: Unknown format Pretty. (UNKNOWN_FORMAT)\n",
+        ),
+        (
+            "CREATE STREAM test_rest (i int)",
+            500,
+            "57",
+            "Code: 57. DB::Exception: Stream default.test_rest already exists. (STREAM_ALREADY_EXISTS)\n",
+        ),
+    ];
+    for (sql, status, code, body) in cases {
+        let r = proton_get(&s, sql);
+        assert_eq!((r.status, r.text().as_str()), (status, body), "{sql}");
+        assert_eq!(r.header("x-timeplus-exception-code"), Some(code), "{sql}");
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/plain; charset=utf-8"),
+            "{sql}"
+        );
+    }
+}
