@@ -68,6 +68,11 @@ impl Catalog {
             .cloned()
     }
 
+    /// Every table, in creation order.
+    pub fn tables(&self) -> Vec<Arc<Table>> {
+        self.read().clone()
+    }
+
     pub fn insert(&self, table: Table) -> Arc<Table> {
         let table = Arc::new(table);
         self.write().push(Arc::clone(&table));
