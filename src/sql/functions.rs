@@ -392,7 +392,7 @@ pub fn truncate(t: i64, unit: TimeUnit, count: i64) -> Option<i64> {
     }
     let (year, month, _) = civil_from_days(t.div_euclid(86_400 * NS_PER_SECOND));
     let months = year * 12 + i64::from(month) - 1;
-    let per = if unit == TimeUnit::Year { 12 } else { 1 } * count;
+    let per = if unit == TimeUnit::Year { 12i64 } else { 1 }.checked_mul(count)?;
     let start = months.div_euclid(per) * per;
     let days = days_from_civil(start.div_euclid(12), (start.rem_euclid(12) + 1) as u8, 1);
     days.checked_mul(86_400 * NS_PER_SECOND)
@@ -546,6 +546,8 @@ mod tests {
             parse_with_format("2024-01-15", "YYYY-MM-DD")
         );
         assert_eq!(truncate(i64::MIN, TimeUnit::Day, 1), None);
+        assert_eq!(truncate(T, TimeUnit::Year, i64::MAX), None, "no overflow");
+        assert_eq!(truncate(T, TimeUnit::Week, i64::MAX), None, "no overflow");
     }
 
     #[test]
