@@ -54,6 +54,11 @@ pub const CONTROL_BODY_BYTES_MAX: usize = 1 << 20;
 pub const SQL_BYTES_MAX: usize = 1 << 20;
 /// Rows a query may hold in memory to sort them (ORDER BY not served by the key order).
 pub const SORT_ROWS_MAX: usize = 1_000_000;
+/// Memory GROUP BY groups and DISTINCT rows may hold per query (estimated; see
+/// `sql::aggregate`). 10,000 tags x a few aggregates, or a day of one-second buckets, fit.
+pub const GROUP_BYTES_MAX: usize = 16 << 20;
+/// Keys one DELETE removes per fjall batch, so a large delete never builds one huge batch.
+pub const DELETE_BATCH_KEYS_MAX: usize = 16 << 10;
 /// Bytes of response produced before it is handed to the socket.
 pub const RESPONSE_CHUNK_BYTES: usize = 32 << 10;
 
@@ -86,5 +91,7 @@ const _: () = assert!(WRITER_QUEUE_BATCHES_MAX * BATCH_BYTES_MAX <= RSS_PEAK_BYT
 // One field must fit in a batch, or a single wide row could never be committed.
 const _: () = assert!(FIELD_BYTES_MAX < BATCH_BYTES_MAX);
 const _: () = assert!(WRITER_QUEUE_BATCHES_MAX > 0 && BATCH_ROWS_MAX > 0);
+// Grouping state stays well inside the peak RSS budget.
+const _: () = assert!(GROUP_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 4);
 // A `/db/query` body read under CONTROL_BODY_BYTES_MAX can carry SQL up to SQL_BYTES_MAX.
 const _: () = assert!(CONTROL_BODY_BYTES_MAX >= SQL_BYTES_MAX);

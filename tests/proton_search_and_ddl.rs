@@ -156,7 +156,7 @@ fn search_errors_have_protons_shape() {
         (
             r#"{"query":"SELEC 1"}"#,
             400,
-            "{\"code\":62,\"error_msg\":\"Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, CREATE or DROP, but found `SELEC`. (SYNTAX_ERROR)\",\"request_id\":\"1402\"}\n",
+            "{\"code\":62,\"error_msg\":\"Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\",\"request_id\":\"1402\"}\n",
         ),
         (
             r#"{"query":"DROP STREAM foo"}"#,

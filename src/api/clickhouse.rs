@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::limits::SQL_BYTES_MAX;
 use crate::output::{ClickHouseEncoder, ClickHouseFormat, QueryBody};
 use crate::server::{Request, Response};
-use crate::sql::{self, QueryError, ast::Statement};
+use crate::sql::{self, Outcome, QueryError, ast::Statement};
 
 use super::proton_errors::{Exception, query_exception};
 
@@ -67,33 +67,22 @@ async fn answer(
         Ok(s) => s,
         Err(e) => return exception_reply(&query_exception(&QueryError::Syntax(e))),
     };
-    match statement {
-        Statement::Create(c) => match sql::execute_create(app, &c).await {
-            Ok(_) => Response::text(200, ""),
-            Err(e) => exception_reply(&query_exception(&e)),
-        },
-        Statement::Drop(d) => match sql::execute_drop(app, &d).await {
-            Ok(_) => Response::text(200, ""),
-            Err(e) => exception_reply(&query_exception(&e)),
-        },
-        Statement::Select(select) => {
-            let format_name = select
-                .format
-                .clone()
-                .or_else(|| get("default_format"))
-                .or_else(|| request.header("x-timeplus-format").map(str::to_owned))
-                .unwrap_or_else(|| "TabSeparated".into());
-            let Some(format) = ClickHouseFormat::parse(&format_name) else {
-                return exception_reply(&Exception::new(
-                    73,
-                    "UNKNOWN_FORMAT",
-                    format!("Unknown format {format_name}"),
-                ));
-            };
-            let result = match sql::run_select(app, &select, &[]) {
-                Ok(r) => r,
-                Err(e) => return exception_reply(&query_exception(&e)),
-            };
+    let format_name = match &statement {
+        Statement::Select(select) => select.format.clone(),
+        _ => None,
+    }
+    .or_else(|| get("default_format"))
+    .or_else(|| request.header("x-timeplus-format").map(str::to_owned))
+    .unwrap_or_else(|| "TabSeparated".into());
+    let Some(format) = ClickHouseFormat::parse(&format_name) else {
+        return exception_reply(&Exception::new(
+            73,
+            "UNKNOWN_FORMAT",
+            format!("Unknown format {format_name}"),
+        ));
+    };
+    match sql::execute(app, &statement, &[], sql::Dialect::Proton).await {
+        Ok(Outcome::Rows(result)) => {
             let body = QueryBody::new(
                 result.columns,
                 result.rows,
@@ -102,5 +91,8 @@ async fn answer(
             Response::stream(200, format.content_type(), Box::new(body))
                 .with_header("x-timeplus-format", format.name())
         }
+        // DDL and INSERT answer an empty 200, as ClickHouse's HTTP interface does.
+        Ok(_) => Response::text(200, ""),
+        Err(e) => exception_reply(&query_exception(&e)),
     }
 }

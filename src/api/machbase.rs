@@ -20,7 +20,7 @@ use crate::output::{
 };
 use crate::server::http::{BodyErrorKind, parse_form};
 use crate::server::{Request, Response};
-use crate::sql::{self, DdlOutcome, QueryError, ast::Statement};
+use crate::sql::{self, DdlOutcome, Outcome, QueryError};
 use crate::store::{Durability, StoreError};
 use crate::timefmt::{self, TimeFormat, Zone};
 
@@ -336,19 +336,8 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
         Ok(s) => s,
         Err(e) => return fail(400, &e.to_string(), started),
     };
-    let outcome = match statement {
-        Statement::Create(c) => sql::execute_create(app, &c)
-            .await
-            .map(|_| "Created successfully."),
-        Statement::Drop(d) => sql::execute_drop(app, &d).await.map(|o| match o {
-            DdlOutcome::NotFound | DdlOutcome::Dropped => "Dropped successfully.",
-            _ => "executed.",
-        }),
-        Statement::Select(select) => {
-            let result = match sql::run_select(app, &select, &req.p) {
-                Ok(r) => r,
-                Err(e) => return query_error(&e, started),
-            };
+    let outcome = match sql::execute(app, &statement, &req.p, sql::Dialect::Machbase).await {
+        Ok(Outcome::Rows(result)) => {
             let content_type = output.format.content_type();
             let body = QueryBody::new(result.columns, result.rows, output.into_encoder());
             // Only the exact value compresses, as the peer; any other is no compression.
@@ -359,9 +348,11 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
             }
             return Response::stream(200, content_type, Box::new(body));
         }
+        Ok(done) => Ok(user_message(&done)),
+        Err(e) => Err(e),
     };
     match outcome {
-        Ok(reason) => reply(200, true, reason, started, None),
+        Ok(reason) => reply(200, true, &reason, started, None),
         Err(e) => query_error(&e, started),
     }
 }
@@ -412,6 +403,25 @@ fn csv_delimiter(text: &str) -> Result<u8, String> {
         Some(_) => Err(format!(
             "delimiter {text:?} is not supported; use one ASCII character other than a quote or a line break"
         )),
+    }
+}
+
+/// The peer's reply text for a statement that returns no rows (`spi.MakeUserMessage`,
+/// reference §3.2 step 7), word for word because clients print and match it.
+fn user_message(outcome: &Outcome) -> String {
+    let rows = |n: u64, verb: &str| match n {
+        0 => format!("no rows {verb}."),
+        1 => format!("a row {verb}."),
+        n => format!("{n} rows {verb}."),
+    };
+    match outcome {
+        Outcome::Inserted(n) => rows(*n, "inserted"),
+        Outcome::Deleted(n) => rows(*n, "deleted"),
+        Outcome::Ddl(DdlOutcome::Created | DdlOutcome::AlreadyExists) => {
+            "Created successfully.".into()
+        }
+        Outcome::Ddl(DdlOutcome::Dropped | DdlOutcome::NotFound) => "Dropped successfully.".into(),
+        Outcome::Rows(_) => "executed.".into(),
     }
 }
 

@@ -173,10 +173,6 @@ impl Table {
             })
     }
 
-    pub fn column(&self, index: usize) -> Option<&Column> {
-        self.columns.get(index)
-    }
-
     /// Test fixture: Machbase's documentation table
     /// `EXAMPLE (NAME varchar(40) PRIMARY KEY, TIME datetime BASETIME, VALUE double)`.
     #[cfg(test)]
@@ -209,11 +205,5 @@ impl Table {
             Ok(table) => table,
             Err(e) => panic!("fixture: {e:?}"),
         }
-    }
-
-    /// Whether `SELECT *` shows this column. Streams show `_tp_time` (Proton's
-    /// `asterisk_include_reserved_columns` default); nothing is hidden today.
-    pub fn is_visible(&self, _index: usize) -> bool {
-        true
     }
 }

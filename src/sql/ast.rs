@@ -8,6 +8,34 @@ pub enum Statement {
     Create(CreateTable),
     Drop(DropTable),
     Select(Select),
+    Insert(Insert),
+    Delete(Delete),
+    /// `SHOW TABLES` (Machbase) or `SHOW STREAMS` (Proton).
+    ShowTables {
+        streams: bool,
+    },
+    /// `DESC t`, `DESCRIBE [STREAM|TABLE] t`.
+    Describe(String),
+    /// `SHOW CREATE [STREAM|TABLE] t`.
+    ShowCreate(String),
+}
+
+/// `INSERT INTO t [(cols)] VALUES (..), (..)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Insert {
+    pub table: String,
+    /// Empty: every column, in table order.
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Expr>>,
+}
+
+/// `DELETE FROM t [WHERE ...]` or `DELETE FROM t BEFORE <time>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delete {
+    pub table: String,
+    pub filter: Option<Expr>,
+    /// Machbase `BEFORE <time>`: rows with a time earlier than this.
+    pub before: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,14 +65,25 @@ pub struct DropTable {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Select {
+    pub distinct: bool,
     pub items: Vec<SelectItem>,
-    pub from: Option<String>,
+    pub from: Option<From>,
     pub filter: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
     pub order_by: Vec<OrderItem>,
     pub limit: Option<u64>,
     pub offset: u64,
     /// ClickHouse `FORMAT name` at the end of the statement.
     pub format: Option<String>,
+}
+
+/// What a SELECT reads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum From {
+    /// A table or stream name (Proton's `table(s)` reads the same rows).
+    Table(String),
+    Subquery(Box<Select>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +117,8 @@ pub enum BinaryOp {
     Sub,
     Mul,
     Div,
+    /// Machbase's `/` between two integers truncates (bound from `Div` in that dialect).
+    IntDiv,
     Mod,
     Concat,
 }
@@ -106,5 +147,16 @@ pub enum Expr {
     Function {
         name: String,
         args: Vec<Expr>,
+    },
+    /// `INTERVAL n unit` (Proton), as a count and the unit word as written.
+    Interval {
+        count: i64,
+        unit: String,
+    },
+    /// `LIKE` / `NOT LIKE` with its pattern expression.
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
     },
 }

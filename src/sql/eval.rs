@@ -5,8 +5,11 @@
 use std::cmp::Ordering;
 
 use super::QueryError;
+use super::aggregate::AggKind;
 use super::ast::{BinaryOp, Expr};
-use crate::catalog::{ColumnType, Table};
+use super::functions::{self, Func, TimeUnit};
+use super::schema::Schema;
+use crate::catalog::{ColumnType, Dialect};
 use crate::timefmt;
 use crate::value::Value;
 
@@ -20,36 +23,78 @@ pub enum Bound {
     IsNull(Box<Bound>, bool),
     InList(Box<Bound>, Vec<Bound>, bool),
     Between(Box<Bound>, Box<Bound>, Box<Bound>, bool),
+    Like(Box<Bound>, Box<Bound>, bool),
+    Function(Func, Vec<Bound>),
+    /// An aggregate call; the grouping stage replaces it by a column of the group row, so
+    /// evaluating one directly is a planning bug reported as an error.
+    Aggregate(AggKind, Vec<Bound>),
     Now,
 }
 
-/// Resolves column names against `table` (none for a SELECT without FROM) and replaces
-/// `?` with `params`.
-pub fn bind(expr: &Expr, table: Option<&Table>, params: &[Value]) -> Result<Bound, QueryError> {
-    let b = |e: &Expr| bind(e, table, params).map(Box::new);
+/// What names and `?` mean while binding.
+pub struct BindContext<'a> {
+    pub schema: &'a Schema,
+    /// The relation's name, for unknown-column errors.
+    pub relation: &'a str,
+    pub params: &'a [Value],
+    pub dialect: Dialect,
+    /// Aggregates are allowed in the select list, HAVING and ORDER BY, not in WHERE.
+    pub aggregates: bool,
+}
+
+/// Resolves column names against the context's schema and replaces `?` with parameters.
+pub fn bind(expr: &Expr, cx: &BindContext<'_>) -> Result<Bound, QueryError> {
+    let b = |e: &Expr| bind(e, cx).map(Box::new);
     Ok(match expr {
         Expr::Literal(v) => Bound::Literal(v.clone()),
-        Expr::Column(name) => {
-            let index = table.and_then(|t| t.column_index(name));
-            match index {
-                Some(i) => Bound::Column(i),
-                None => {
-                    return Err(QueryError::UnknownColumn {
-                        column: name.clone(),
-                        table: table.map(|t| t.name.to_string()).unwrap_or_default(),
-                    });
-                }
+        Expr::Column(name) => match cx.schema.index(name) {
+            Some(i) => Bound::Column(i),
+            // Machbase's `now` and `sysdate` are bare words.
+            None if name.eq_ignore_ascii_case("now") || name.eq_ignore_ascii_case("sysdate") => {
+                Bound::Now
             }
-        }
-        Expr::Param(i) => Bound::Literal(params.get(*i).cloned().ok_or_else(|| {
+            None => {
+                return Err(QueryError::UnknownColumn {
+                    column: name.clone(),
+                    table: cx.relation.to_owned(),
+                });
+            }
+        },
+        Expr::Param(i) => Bound::Literal(cx.params.get(*i).cloned().ok_or_else(|| {
             QueryError::BadValue(format!(
                 "the statement has more `?` than the {} bind parameter(s) given in p",
-                params.len()
+                cx.params.len()
             ))
         })?),
+        Expr::Interval { count, unit } => match TimeUnit::parse(unit) {
+            // Alone, an interval is its text; functions read it back (`interval_parts`).
+            Some(_) => Bound::Literal(Value::Str(format!("{count} {unit}"))),
+            None => {
+                return Err(QueryError::BadValue(format!(
+                    "unknown interval unit {unit}; use second, minute, hour, day, week, month                      or year"
+                )));
+            }
+        },
         Expr::Neg(e) => Bound::Neg(b(e)?),
         Expr::Not(e) => Bound::Not(b(e)?),
-        Expr::Binary(op, l, r) => Bound::Binary(*op, b(l)?, b(r)?),
+        Expr::Binary(op, l, r) => {
+            // `t - INTERVAL 1 HOUR`: a fixed-length interval is its nanoseconds.
+            let side = |e: &Expr| -> Result<Box<Bound>, QueryError> {
+                if let Expr::Interval { count, unit } = e
+                    && let Some(ns) = TimeUnit::parse(unit).and_then(TimeUnit::fixed_ns)
+                {
+                    return Ok(Box::new(Bound::Literal(Value::Int(
+                        count.saturating_mul(ns),
+                    ))));
+                }
+                b(e)
+            };
+            let op = match (op, cx.dialect) {
+                (BinaryOp::Div, Dialect::Machbase) => BinaryOp::IntDiv,
+                (op, _) => *op,
+            };
+            Bound::Binary(op, side(l)?, side(r)?)
+        }
         Expr::IsNull(e, negated) => Bound::IsNull(b(e)?, *negated),
         Expr::InList {
             expr,
@@ -57,9 +102,7 @@ pub fn bind(expr: &Expr, table: Option<&Table>, params: &[Value]) -> Result<Boun
             negated,
         } => Bound::InList(
             b(expr)?,
-            list.iter()
-                .map(|e| bind(e, table, params))
-                .collect::<Result<_, _>>()?,
+            list.iter().map(|e| bind(e, cx)).collect::<Result<_, _>>()?,
             *negated,
         ),
         Expr::Between {
@@ -68,14 +111,50 @@ pub fn bind(expr: &Expr, table: Option<&Table>, params: &[Value]) -> Result<Boun
             high,
             negated,
         } => Bound::Between(b(expr)?, b(low)?, b(high)?, *negated),
+        Expr::Like {
+            expr,
+            pattern,
+            negated,
+        } => Bound::Like(b(expr)?, b(pattern)?, *negated),
         Expr::Function { name, args } => {
-            let lower = name.to_ascii_lowercase();
-            match lower.as_str() {
+            let bound: Vec<Bound> = args.iter().map(|e| bind(e, cx)).collect::<Result<_, _>>()?;
+            if let Some(kind) = AggKind::parse(name, bound.len())? {
+                if !cx.aggregates {
+                    return Err(QueryError::BadValue(format!(
+                        "aggregate function {name}() is not allowed here (WHERE or inside \
+                         another aggregate); use HAVING for conditions on aggregates"
+                    )));
+                }
+                let inner = BindContext {
+                    aggregates: false,
+                    ..*cx
+                };
+                let args = args
+                    .iter()
+                    .map(|e| bind(e, &inner))
+                    .collect::<Result<_, _>>()?;
+                return Ok(Bound::Aggregate(kind, args));
+            }
+            let literals: Vec<Option<Value>> = bound
+                .iter()
+                .map(|a| match a {
+                    Bound::Literal(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            if let Some(binding) = functions::bind(name, &literals)? {
+                let kept = binding
+                    .keep
+                    .iter()
+                    .filter_map(|&i| bound.get(i).cloned())
+                    .collect();
+                return Ok(Bound::Function(binding.func, kept));
+            }
+            match name.to_ascii_lowercase().as_str() {
                 "now" | "now64" | "sysdate" => Bound::Now,
                 _ => {
-                    let _ = args;
                     return Err(QueryError::Unsupported(format!(
-                        "function {name}() is not supported yet"
+                        "function {name}() is not supported"
                     )));
                 }
             }
@@ -84,39 +163,63 @@ pub fn bind(expr: &Expr, table: Option<&Table>, params: &[Value]) -> Result<Boun
 }
 
 /// The result type of a bound expression, for the response's column types.
-pub fn result_type(e: &Bound, table: Option<&Table>) -> ColumnType {
+pub fn result_type(e: &Bound, schema: &Schema, dialect: Dialect) -> ColumnType {
+    let time = |precision| ColumnType::DateTime {
+        precision,
+        tz: None,
+    };
     match e {
-        Bound::Column(i) => table
-            .and_then(|t| t.column(*i))
-            .map_or(ColumnType::String { len_max: None }, |c| c.ty.clone()),
+        Bound::Column(i) => schema
+            .ty(*i)
+            .cloned()
+            .unwrap_or(ColumnType::String { len_max: None }),
         Bound::Literal(v) => match v {
             Value::Int(_) => ColumnType::Int64,
             Value::UInt(_) => ColumnType::UInt64,
             Value::Float(_) => ColumnType::Float64,
             Value::Bool(_) => ColumnType::Bool,
-            Value::Time(_) => ColumnType::DateTime {
-                precision: 9,
-                tz: None,
-            },
+            Value::Time(_) => time(9),
             _ => ColumnType::String { len_max: None },
         },
-        Bound::Now => ColumnType::DateTime {
-            precision: 9,
-            tz: None,
-        },
-        Bound::Neg(inner) => result_type(inner, table),
-        Bound::Binary(op, l, r) => match op {
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Mod => {
-                match (result_type(l, table), result_type(r, table)) {
-                    (ColumnType::Float32 | ColumnType::Float64, _)
-                    | (_, ColumnType::Float32 | ColumnType::Float64) => ColumnType::Float64,
-                    _ => ColumnType::Int64,
+        Bound::Now => time(if dialect == Dialect::Proton { 0 } else { 9 }),
+        Bound::Neg(inner) => result_type(inner, schema, dialect),
+        Bound::Function(f, args) => {
+            let types: Vec<ColumnType> = args
+                .iter()
+                .map(|a| result_type(a, schema, dialect))
+                .collect();
+            functions::result_type(f, &types)
+        }
+        Bound::Aggregate(kind, args) => {
+            let types: Vec<ColumnType> = args
+                .iter()
+                .map(|a| result_type(a, schema, dialect))
+                .collect();
+            kind.result_type(&types, dialect)
+        }
+        Bound::Binary(op, l, r) => {
+            let is_float = |t: &ColumnType| matches!(t, ColumnType::Float32 | ColumnType::Float64);
+            let (lt, rt) = (
+                result_type(l, schema, dialect),
+                result_type(r, schema, dialect),
+            );
+            match op {
+                BinaryOp::Add
+                | BinaryOp::Sub
+                | BinaryOp::Mul
+                | BinaryOp::Mod
+                | BinaryOp::IntDiv => {
+                    if is_float(&lt) || is_float(&rt) {
+                        ColumnType::Float64
+                    } else {
+                        ColumnType::Int64
+                    }
                 }
+                BinaryOp::Div => ColumnType::Float64,
+                BinaryOp::Concat => ColumnType::String { len_max: None },
+                _ => ColumnType::Bool,
             }
-            BinaryOp::Div => ColumnType::Float64,
-            BinaryOp::Concat => ColumnType::String { len_max: None },
-            _ => ColumnType::Bool,
-        },
+        }
         _ => ColumnType::Bool,
     }
 }
@@ -153,6 +256,31 @@ pub fn eval(e: &Bound, row: &[Value], now_ns: i64) -> Result<Value, QueryError> 
         Bound::Literal(v) => v.clone(),
         Bound::Column(i) => row.get(*i).cloned().unwrap_or(Value::Null),
         Bound::Now => Value::Time(now_ns),
+        Bound::Function(f, args) => {
+            let mut values = Vec::with_capacity(args.len());
+            for a in args {
+                values.push(eval(a, row, now_ns)?);
+            }
+            functions::call(f, &values)?
+        }
+        Bound::Aggregate(..) => {
+            return Err(QueryError::Unsupported(
+                "an aggregate function here needs GROUP BY or a SELECT of aggregates".into(),
+            ));
+        }
+        Bound::Like(inner, pattern, negated) => {
+            let (v, p) = (eval(inner, row, now_ns)?, eval(pattern, row, now_ns)?);
+            match (&v, &p) {
+                (Value::Null, _) | (_, Value::Null) => Value::Null,
+                (Value::Str(s), Value::Str(p)) => Value::Bool(like(s, p) != *negated),
+                _ => Value::Bool(
+                    like(
+                        &crate::output::plain_text(&v),
+                        &crate::output::plain_text(&p),
+                    ) != *negated,
+                ),
+            }
+        }
         Bound::Neg(inner) => match eval(inner, row, now_ns)? {
             Value::Int(v) => Value::Int(v.wrapping_neg()),
             Value::Float(v) => Value::Float(-v),
@@ -260,6 +388,7 @@ fn arithmetic(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, QueryError> {
             BinaryOp::Sub => x.checked_sub(y),
             BinaryOp::Mul => x.checked_mul(y),
             BinaryOp::Mod => x.checked_rem(y),
+            BinaryOp::IntDiv => x.checked_div(y),
             _ => None,
         };
         return Ok(r.map_or(Value::Null, Value::Int));
@@ -273,7 +402,7 @@ fn arithmetic(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, QueryError> {
         BinaryOp::Add => x + y,
         BinaryOp::Sub => x - y,
         BinaryOp::Mul => x * y,
-        BinaryOp::Div => {
+        BinaryOp::Div | BinaryOp::IntDiv => {
             if y == 0.0 {
                 return Ok(Value::Null);
             }
@@ -282,6 +411,37 @@ fn arithmetic(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, QueryError> {
         BinaryOp::Mod => x % y,
         _ => return Ok(Value::Null),
     }))
+}
+
+/// SQL `LIKE`: `%` any run, `_` one character, case-sensitive. Iterative with one
+/// backtrack point, so a pattern cannot make it exponential.
+fn like(text: &str, pattern: &str) -> bool {
+    let t: Vec<char> = text.chars().collect();
+    let p: Vec<char> = pattern.chars().collect();
+    let (mut ti, mut pi) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('%') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '_' || Some(c) == t.get(ti) => {
+                ti += 1;
+                pi += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '%'))
 }
 
 #[cfg(test)]
@@ -297,7 +457,15 @@ mod tests {
         let SelectItem::Expr { expr, .. } = &q.items[0] else {
             panic!()
         };
-        eval(&bind(expr, None, &[]).unwrap(), &[], 0).unwrap()
+        let schema = Schema::default();
+        let cx = BindContext {
+            schema: &schema,
+            relation: "",
+            params: &[],
+            dialect: Dialect::Machbase,
+            aggregates: false,
+        };
+        eval(&bind(expr, &cx).unwrap(), &[], 0).unwrap()
     }
 
     #[test]
@@ -310,7 +478,38 @@ mod tests {
         assert_eq!(value_of("3 not in (1, null)"), Value::Null);
         assert_eq!(value_of("5 between 1 and 5"), Value::Bool(true));
         assert_eq!(value_of("1 + 2 * 3"), Value::Int(7));
-        assert_eq!(value_of("7 / 2"), Value::Float(3.5));
+        assert_eq!(
+            value_of("7 / 2"),
+            Value::Int(3),
+            "Machbase: integer division"
+        );
+        assert_eq!(value_of("7.0 / 2"), Value::Float(3.5));
+        assert_eq!(value_of("'sensor.1' like 'sensor%'"), Value::Bool(true));
+        assert_eq!(value_of("'sensor.1' like 's_nsor._'"), Value::Bool(true));
+        assert_eq!(value_of("'sensor.1' not like '%x%'"), Value::Bool(true));
+        assert_eq!(value_of("'ab' like 'a'"), Value::Bool(false));
+        assert_eq!(
+            value_of("to_char(to_date('2024-01-15 04:10:59'), 'YYYY/MM/DD HH24:MI')"),
+            Value::Str("2024/01/15 04:10".into())
+        );
+        assert_eq!(
+            value_of("rollup('min', 5, 1705291859000000000)"),
+            Value::Time(1_705_291_800_000_000_000)
+        );
+        assert_eq!(
+            value_of("date_trunc('hour', '2024-01-15 04:10:59')"),
+            Value::Time(1_705_291_200_000_000_000)
+        );
+        assert_eq!(
+            value_of(
+                "to_start_of_interval(to_datetime('2024-01-15 04:10:59'), INTERVAL 10 second)"
+            ),
+            Value::Time(1_705_291_850_000_000_000)
+        );
+        assert_eq!(
+            value_of("to_timestamp(1705291859000000000)"),
+            Value::Int(1_705_291_859_000_000_000)
+        );
         assert_eq!(value_of("1 / 0"), Value::Null);
         assert_eq!(value_of("-(2)"), Value::Int(-2));
     }

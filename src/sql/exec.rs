@@ -1,27 +1,32 @@
-//! The SELECT executor: plan a scan from the WHERE clause, then stream rows through filter,
-//! ORDER BY, OFFSET/LIMIT and projection.
+//! The SELECT executor: one pipeline of pull-based row sources for both dialects.
 //!
-//! Planning: on a tag table, `tag = 'x'` or `tag IN (...)` selects those tags' key ranges; on
-//! any table, comparisons of the key time with constants narrow the time range; `ORDER BY
-//! time [DESC]` is served by the scan order where it can be (a stream, a log table, one tag)
-//! and the scan stops at LIMIT. Otherwise rows are sorted in memory, at most `SORT_ROWS_MAX`.
-//! The WHERE clause is always evaluated in full; planning only skips rows it cannot match.
+//! input (table scan | subquery | virtual table | one empty row)
+//!   -> WHERE -> [GROUP BY / aggregates -> HAVING] -> projection (+ ORDER BY keys)
+//!   -> [sort] -> [DISTINCT] -> OFFSET/LIMIT
+//!
+//! Invariants:
+//! - Rows stream: nothing holds more than one input row except grouping (bounded by
+//!   `GROUP_BYTES_MAX`), DISTINCT (same bound) and a sort the scan order cannot serve
+//!   (`SORT_ROWS_MAX` rows, or only OFFSET + LIMIT rows when there is a LIMIT).
+//! - LIMIT stops pulling, so a scan ends as soon as enough rows passed: the newest row of
+//!   one tag (`WHERE name = 'x' ORDER BY time DESC LIMIT 1`) reads one key.
+//! - Result column names follow the peer: an alias (upper-cased for Machbase, whose engine
+//!   upper-cases unquoted names), a column's own name, else the expression as written.
 
 use super::QueryError;
-use super::ast::{BinaryOp, Select, SelectItem};
-use super::eval::{Bound, bind, eval, is_true, result_type};
+use super::aggregate::{AggregateSource, FilterSource, GroupSpec, encode_key, limit_error};
+use super::ast::{Expr, From, Select, SelectItem};
+use super::dml::fold;
+use super::eval::{BindContext, Bound, bind, eval, result_type};
+use super::plan::{KeyColumns, plan_scan};
+use super::schema::{ResultColumn, Schema};
+use super::vtables;
 use crate::app::App;
-use crate::catalog::{ColumnType, Table, TableKind};
-use crate::limits::SORT_ROWS_MAX;
-use crate::store::{Scan, ScanSpec, TagSelection};
+use crate::catalog::{Dialect, TableKind};
+use crate::limits::{GROUP_BYTES_MAX, SORT_ROWS_MAX};
+use crate::store::{Scan, TagSelection};
 use crate::timefmt;
 use crate::value::Value;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResultColumn {
-    pub name: String,
-    pub ty: ColumnType,
-}
 
 /// Rows of a result, pulled one at a time so responses stream in fixed memory.
 pub trait RowSource: Send {
@@ -34,227 +39,349 @@ pub struct QueryResult {
     pub rows: Box<dyn RowSource>,
 }
 
+/// Runs a SELECT with Proton's column naming (aliases as written).
+#[allow(
+    dead_code,
+    reason = "kept for callers written against the first engine API"
+)]
 pub fn run_select(app: &App, select: &Select, params: &[Value]) -> Result<QueryResult, QueryError> {
-    let table = match &select.from {
-        Some(name) => Some(
-            app.catalog
-                .get(name)
-                .ok_or_else(|| QueryError::UnknownTable(name.clone()))?,
-        ),
-        None => None,
+    run_select_in(app, select, params, Dialect::Proton)
+}
+
+/// What a SELECT reads: its schema, rows, and for a stored table the scan to narrow.
+struct Input {
+    schema: Schema,
+    relation: String,
+    source: InputRows,
+}
+
+/// Where an input's rows come from.
+enum InputRows {
+    Rows(Box<dyn RowSource>),
+    Table(std::sync::Arc<crate::catalog::Table>),
+    Virtual(vtables::Virtual),
+}
+
+fn open_input(
+    app: &App,
+    from: Option<&From>,
+    params: &[Value],
+    dialect: Dialect,
+) -> Result<Input, QueryError> {
+    match from {
+        None => Ok(Input {
+            schema: Schema::default(),
+            relation: String::new(),
+            source: InputRows::Rows(Box::new(VecSource(vec![Vec::new()].into_iter()))),
+        }),
+        Some(From::Subquery(inner)) => {
+            let r = run_select_in(app, inner, params, dialect)?;
+            Ok(Input {
+                schema: Schema { columns: r.columns },
+                relation: "(subquery)".into(),
+                source: InputRows::Rows(r.rows),
+            })
+        }
+        Some(From::Table(name)) => {
+            if let Some(table) = app.catalog.get(name) {
+                return Ok(Input {
+                    schema: Schema::of_table(&table),
+                    relation: table.name.to_string(),
+                    source: InputRows::Table(table),
+                });
+            }
+            match vtables::resolve(app, name)? {
+                Some(v) => Ok(Input {
+                    schema: v.schema(),
+                    relation: name.clone(),
+                    source: InputRows::Virtual(v),
+                }),
+                None => Err(QueryError::UnknownTable(name.clone())),
+            }
+        }
+    }
+}
+
+/// Replaces names that are select-list aliases (and ORDER BY/GROUP BY positions) by the
+/// aliased expression, as both peers let GROUP BY, HAVING and ORDER BY use them.
+fn resolve_aliases(expr: &Expr, items: &[SelectItem], positional: bool) -> Expr {
+    let aliased = |name: &str| {
+        items.iter().find_map(|i| match i {
+            SelectItem::Expr {
+                expr,
+                alias: Some(a),
+                ..
+            } if a.eq_ignore_ascii_case(name) => Some(expr.clone()),
+            _ => None,
+        })
     };
-    let t = table.as_deref();
+    match expr {
+        Expr::Column(name) => aliased(name).unwrap_or_else(|| expr.clone()),
+        Expr::Literal(Value::Int(n)) if positional => usize::try_from(*n)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| items.get(i))
+            .and_then(|i| match i {
+                SelectItem::Expr { expr, .. } => Some(expr.clone()),
+                SelectItem::Star => None,
+            })
+            .unwrap_or_else(|| expr.clone()),
+        Expr::Binary(op, l, r) => Expr::Binary(
+            *op,
+            Box::new(resolve_aliases(l, items, false)),
+            Box::new(resolve_aliases(r, items, false)),
+        ),
+        Expr::Not(e) => Expr::Not(Box::new(resolve_aliases(e, items, false))),
+        Expr::Neg(e) => Expr::Neg(Box::new(resolve_aliases(e, items, false))),
+        Expr::IsNull(e, n) => Expr::IsNull(Box::new(resolve_aliases(e, items, false)), *n),
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => Expr::Between {
+            expr: Box::new(resolve_aliases(expr, items, false)),
+            low: low.clone(),
+            high: high.clone(),
+            negated: *negated,
+        },
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => Expr::InList {
+            expr: Box::new(resolve_aliases(expr, items, false)),
+            list: list.clone(),
+            negated: *negated,
+        },
+        other => other.clone(),
+    }
+}
+
+fn has_aggregate(b: &Bound) -> bool {
+    match b {
+        Bound::Aggregate(..) => true,
+        Bound::Literal(_) | Bound::Column(_) | Bound::Now => false,
+        Bound::Neg(x) | Bound::Not(x) | Bound::IsNull(x, _) => has_aggregate(x),
+        Bound::Binary(_, a, b) | Bound::Like(a, b, _) => has_aggregate(a) || has_aggregate(b),
+        Bound::Between(a, b, c, _) => has_aggregate(a) || has_aggregate(b) || has_aggregate(c),
+        Bound::InList(x, l, _) => has_aggregate(x) || l.iter().any(has_aggregate),
+        Bound::Function(_, args) => args.iter().any(has_aggregate),
+    }
+}
+
+pub fn run_select_in(
+    app: &App,
+    select: &Select,
+    params: &[Value],
+    dialect: Dialect,
+) -> Result<QueryResult, QueryError> {
+    let input = open_input(app, select.from.as_ref(), params, dialect)?;
+    let schema = &input.schema;
+    let cx = BindContext {
+        schema,
+        relation: &input.relation,
+        params,
+        dialect,
+        aggregates: true,
+    };
+    let where_cx = BindContext {
+        aggregates: false,
+        ..cx
+    };
+
     let mut columns = Vec::new();
     let mut projections = Vec::new();
     for item in &select.items {
         match item {
             SelectItem::Star => {
-                let Some(t) = t else {
+                if select.from.is_none() {
                     return Err(QueryError::BadValue("SELECT * needs a FROM clause".into()));
-                };
-                for (i, c) in t.columns.iter().enumerate() {
-                    if t.is_visible(i) {
-                        columns.push(ResultColumn {
-                            name: c.name.to_string(),
-                            ty: c.ty.clone(),
-                        });
-                        projections.push(Bound::Column(i));
-                    }
+                }
+                for (i, c) in schema.columns.iter().enumerate() {
+                    columns.push(c.clone());
+                    projections.push(Bound::Column(i));
                 }
             }
             SelectItem::Expr { expr, alias, text } => {
-                let bound = bind(expr, t, params)?;
-                let name = match (alias, &bound, t) {
-                    (Some(a), _, _) => a.clone(),
-                    (None, Bound::Column(i), Some(t)) => t
-                        .column(*i)
-                        .map_or_else(|| text.clone(), |c| c.name.to_string()),
+                let bound = bind(expr, &cx)?;
+                let name = match (alias, &bound) {
+                    (Some(a), _) if dialect == Dialect::Machbase => a.to_ascii_uppercase(),
+                    (Some(a), _) => a.clone(),
+                    (None, Bound::Column(i)) => schema
+                        .columns
+                        .get(*i)
+                        .map_or_else(|| text.clone(), |c| c.name.clone()),
                     _ => text.clone(),
                 };
                 columns.push(ResultColumn {
                     name,
-                    ty: result_type(&bound, t),
+                    ty: result_type(&bound, schema, dialect),
                 });
                 projections.push(bound);
             }
         }
     }
+    let now_ns = timefmt::now_ns();
+    // Folding constants (`TO_DATE('...')`, `now() - INTERVAL 1 HOUR`) lets the planner
+    // turn them into key ranges.
     let filter = select
         .filter
         .as_ref()
-        .map(|f| bind(f, t, params))
+        .map(|f| bind(f, &where_cx).map(|b| fold(b, now_ns)))
         .transpose()?;
-    let order: Vec<(Bound, bool)> = select
+    let group_keys: Vec<Bound> = select
+        .group_by
+        .iter()
+        .map(|g| bind(&resolve_aliases(g, &select.items, true), &where_cx))
+        .collect::<Result<_, _>>()?;
+    let having = select
+        .having
+        .as_ref()
+        .map(|h| bind(&resolve_aliases(h, &select.items, false), &cx))
+        .transpose()?;
+    let mut order: Vec<(Bound, bool)> = select
         .order_by
         .iter()
-        .map(|o| bind(&o.expr, t, params).map(|b| (b, o.descending)))
+        .map(|o| {
+            bind(&resolve_aliases(&o.expr, &select.items, true), &cx).map(|b| (b, o.descending))
+        })
         .collect::<Result<_, _>>()?;
-    let now_ns = timefmt::now_ns();
+    let grouped = !group_keys.is_empty()
+        || projections.iter().any(has_aggregate)
+        || order.iter().any(|(b, _)| has_aggregate(b))
+        || having.as_ref().is_some_and(has_aggregate);
 
-    let Some(table) = table else {
-        let mut row = Vec::with_capacity(projections.len());
-        let keep = match &filter {
-            Some(f) => is_true(f, &[], now_ns)?,
-            None => true,
-        };
-        if keep && select.offset == 0 && select.limit != Some(0) {
-            for p in &projections {
-                row.push(eval(p, &[], now_ns)?);
-            }
+    // The input rows, narrowed by the planner where the keys allow.
+    let mut in_scan_order = order.is_empty();
+    let mut source: Box<dyn RowSource> = match input.source {
+        InputRows::Rows(rows) => rows,
+        InputRows::Virtual(v) => {
+            let keys = v.key_columns();
+            let planned = plan_scan(app, keys, filter.as_ref())?;
+            v.open(app, planned)?
         }
-        return Ok(QueryResult {
-            columns,
-            rows: Box::new(OneRow(keep.then_some(row).filter(|r| !r.is_empty()))),
-        });
-    };
-
-    let (mut spec, empty) = plan_scan(app, &table, filter.as_ref())?;
-    let in_scan_order = match order.as_slice() {
-        [] => true,
-        [(Bound::Column(i), descending)] if Some(*i) == table.time_column => {
-            let ordered = match table.kind {
-                TableKind::Log | TableKind::Stream => true,
-                TableKind::Tag => matches!(&spec.tags, TagSelection::Ids(ids) if ids.len() == 1),
+        InputRows::Table(table) => {
+            let keys = KeyColumns {
+                table_id: table.id,
+                tag: table.tag_column,
+                time: table.time_column,
             };
-            if ordered {
-                spec.reverse = *descending;
+            let mut planned = plan_scan(app, keys, filter.as_ref())?;
+            if !grouped
+                && let [(Bound::Column(i), descending)] = order.as_slice()
+                && Some(*i) == table.time_column
+            {
+                // One tag, a log table or a stream is stored in time order.
+                let ordered = match table.kind {
+                    TableKind::Log | TableKind::Stream => true,
+                    TableKind::Tag => {
+                        matches!(&planned.spec.tags, TagSelection::Ids(ids) if ids.len() == 1)
+                    }
+                };
+                if ordered {
+                    planned.spec.reverse = *descending;
+                    in_scan_order = true;
+                }
             }
-            ordered
+            if planned.empty {
+                Box::new(VecSource(Vec::new().into_iter()))
+            } else {
+                Box::new(ScanSource(app.store.scan(&table, planned.spec)?))
+            }
         }
-        _ => false,
     };
-    let scan = if empty {
-        None
+    if let Some(condition) = filter {
+        source = Box::new(FilterSource {
+            input: source,
+            condition,
+            now_ns,
+        });
+    }
+    if grouped {
+        let mut spec = GroupSpec {
+            keys: group_keys,
+            aggregates: Vec::new(),
+        };
+        projections = projections.iter().map(|p| spec.rewrite(p)).collect();
+        let having = having.map(|h| spec.rewrite(&h));
+        order = order.iter().map(|(b, d)| (spec.rewrite(b), *d)).collect();
+        source = Box::new(AggregateSource::new(source, spec, now_ns));
+        if let Some(condition) = having {
+            source = Box::new(FilterSource {
+                input: source,
+                condition,
+                now_ns,
+            });
+        }
+    } else if having.is_some() {
+        return Err(QueryError::BadValue(
+            "HAVING needs GROUP BY or aggregates in the select list".into(),
+        ));
+    }
+    let width = projections.len();
+    let sort_keys: Vec<bool> = if in_scan_order {
+        Vec::new()
     } else {
-        Some(app.store.scan(&table, spec)?)
+        order.iter().map(|(_, d)| *d).collect()
     };
-    let mut source = SelectSource {
-        scan,
-        filter,
-        projections,
-        now_ns,
+    if !sort_keys.is_empty() {
+        projections.extend(order.into_iter().map(|(b, _)| b));
+    }
+    source = Box::new(ProjectSource {
+        input: source,
+        exprs: projections,
         row: Vec::new(),
-        to_skip: select.offset,
-        left: select.limit.unwrap_or(u64::MAX),
-        sorted: None,
-    };
-    if !in_scan_order {
-        source.sort(&order)?;
+        now_ns,
+    });
+    if !sort_keys.is_empty() {
+        let keep = select
+            .limit
+            .filter(|_| !select.distinct)
+            .and_then(|l| usize::try_from(l.saturating_add(select.offset)).ok());
+        source = Box::new(SortSource {
+            input: Some(source),
+            width,
+            descending: sort_keys,
+            keep,
+            rows: Vec::new().into_iter(),
+        });
+    }
+    if select.distinct {
+        source = Box::new(DistinctSource {
+            input: source,
+            seen: std::collections::HashSet::new(),
+            bytes: 0,
+            key: Vec::new(),
+        });
+    }
+    if select.offset > 0 || select.limit.is_some() {
+        source = Box::new(LimitSource {
+            input: Some(source),
+            to_skip: select.offset,
+            left: select.limit.unwrap_or(u64::MAX),
+        });
     }
     Ok(QueryResult {
         columns,
-        rows: Box::new(source),
+        rows: source,
     })
 }
 
-/// Derives tag ids and a time range from the top-level AND terms of the WHERE clause.
-/// Returns `true` as second value when no row can match (an unknown tag).
-fn plan_scan(
-    app: &App,
-    table: &Table,
-    filter: Option<&Bound>,
-) -> Result<(ScanSpec, bool), QueryError> {
-    let mut spec = ScanSpec::all();
-    let mut empty = false;
-    let mut terms = Vec::new();
-    if let Some(f) = filter {
-        conjuncts(f, &mut terms);
-    }
-    let literal_time = |b: &Bound| -> Option<i64> {
-        match b {
-            Bound::Literal(Value::Int(v) | Value::Time(v)) => Some(*v),
-            Bound::Literal(Value::Str(s)) => timefmt::parse_best_effort(s),
-            _ => None,
-        }
-    };
-    let is_time = |b: &Bound| matches!(b, Bound::Column(i) if Some(*i) == table.time_column);
-    let is_tag = |b: &Bound| matches!(b, Bound::Column(i) if Some(*i) == table.tag_column);
-    for term in terms {
-        match term {
-            Bound::Binary(BinaryOp::Eq, l, r) if is_tag(l) || is_tag(r) => {
-                let lit = if is_tag(l) { r } else { l };
-                if let Bound::Literal(Value::Str(name)) = &**lit {
-                    match app.store.tag_id(table.id, name)? {
-                        Some(id) => spec.tags = TagSelection::Ids(vec![id]),
-                        None => empty = true,
-                    }
-                }
-            }
-            Bound::InList(e, list, false) if is_tag(e) => {
-                let mut ids = Vec::new();
-                let mut all_literal = true;
-                for item in list {
-                    match item {
-                        Bound::Literal(Value::Str(name)) => {
-                            if let Some(id) = app.store.tag_id(table.id, name)? {
-                                ids.push(id);
-                            }
-                        }
-                        _ => all_literal = false,
-                    }
-                }
-                if all_literal {
-                    empty |= ids.is_empty();
-                    spec.tags = TagSelection::Ids(ids);
-                }
-            }
-            Bound::Binary(op, l, r) if is_time(l) || is_time(r) => {
-                let (op, lit) = if is_time(l) {
-                    (*op, literal_time(r))
-                } else {
-                    (mirror(*op), literal_time(l))
-                };
-                if let Some(t) = lit {
-                    match op {
-                        BinaryOp::Eq => {
-                            spec.time_min = spec.time_min.max(t);
-                            spec.time_max = spec.time_max.min(t);
-                        }
-                        BinaryOp::Gt => spec.time_min = spec.time_min.max(t.saturating_add(1)),
-                        BinaryOp::GtEq => spec.time_min = spec.time_min.max(t),
-                        BinaryOp::Lt => spec.time_max = spec.time_max.min(t.saturating_sub(1)),
-                        BinaryOp::LtEq => spec.time_max = spec.time_max.min(t),
-                        _ => {}
-                    }
-                }
-            }
-            Bound::Between(e, lo, hi, false) if is_time(e) => {
-                if let (Some(lo), Some(hi)) = (literal_time(lo), literal_time(hi)) {
-                    spec.time_min = spec.time_min.max(lo);
-                    spec.time_max = spec.time_max.min(hi);
-                }
-            }
-            _ => {}
-        }
-    }
-    empty |= spec.time_min > spec.time_max;
-    Ok((spec, empty))
-}
+struct ScanSource(Scan);
 
-fn mirror(op: BinaryOp) -> BinaryOp {
-    match op {
-        BinaryOp::Lt => BinaryOp::Gt,
-        BinaryOp::LtEq => BinaryOp::GtEq,
-        BinaryOp::Gt => BinaryOp::Lt,
-        BinaryOp::GtEq => BinaryOp::LtEq,
-        other => other,
-    }
-}
-
-fn conjuncts<'a>(b: &'a Bound, out: &mut Vec<&'a Bound>) {
-    if let Bound::Binary(BinaryOp::And, l, r) = b {
-        conjuncts(l, out);
-        conjuncts(r, out);
-    } else {
-        out.push(b);
-    }
-}
-
-struct OneRow(Option<Vec<Value>>);
-
-impl RowSource for OneRow {
+impl RowSource for ScanSource {
     fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
-        match self.0.take() {
+        Ok(self.0.next_row(out)?)
+    }
+}
+
+/// Rows already in memory (catalog listings, a SELECT without FROM).
+pub struct VecSource(pub std::vec::IntoIter<Vec<Value>>);
+
+impl RowSource for VecSource {
+    fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
+        match self.0.next() {
             Some(row) => {
                 *out = row;
                 Ok(true)
@@ -264,102 +391,140 @@ impl RowSource for OneRow {
     }
 }
 
-struct SelectSource {
-    scan: Option<Scan>,
-    filter: Option<Bound>,
-    projections: Vec<Bound>,
-    now_ns: i64,
+struct ProjectSource {
+    input: Box<dyn RowSource>,
+    exprs: Vec<Bound>,
     row: Vec<Value>,
-    to_skip: u64,
-    left: u64,
-    /// Projected rows, already sorted, reversed (next row last), when ORDER BY needed a sort.
-    sorted: Option<Vec<Vec<Value>>>,
+    now_ns: i64,
 }
 
-impl SelectSource {
-    /// The next table row passing the filter, in scan order.
-    fn next_match(&mut self) -> Result<bool, QueryError> {
-        let Some(scan) = self.scan.as_mut() else {
+impl RowSource for ProjectSource {
+    fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
+        if !self.input.next_row(&mut self.row)? {
             return Ok(false);
-        };
-        while scan.next_row(&mut self.row)? {
-            match &self.filter {
-                Some(f) if !is_true(f, &self.row, self.now_ns)? => continue,
-                _ => return Ok(true),
-            }
         }
-        self.scan = None;
-        Ok(false)
-    }
-
-    fn project(&self, out: &mut Vec<Value>) -> Result<(), QueryError> {
         out.clear();
-        for p in &self.projections {
-            out.push(eval(p, &self.row, self.now_ns)?);
+        for e in &self.exprs {
+            out.push(eval(e, &self.row, self.now_ns)?);
         }
-        Ok(())
+        Ok(true)
     }
+}
 
-    fn sort(&mut self, order: &[(Bound, bool)]) -> Result<(), QueryError> {
-        let mut keyed: Vec<(Vec<Value>, Vec<Value>)> = Vec::new();
-        while self.next_match()? {
-            if keyed.len() >= SORT_ROWS_MAX {
-                return Err(QueryError::Limit(format!(
-                    "ORDER BY needs more than sort_rows_max ({SORT_ROWS_MAX}) rows in memory; \
-                     narrow the WHERE clause or order by the time column"
-                )));
-            }
-            let keys = order
-                .iter()
-                .map(|(b, _)| eval(b, &self.row, self.now_ns))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut projected = Vec::new();
-            self.project(&mut projected)?;
-            keyed.push((keys, projected));
-        }
-        keyed.sort_by(|(a, _), (b, _)| {
-            for ((x, y), (_, descending)) in a.iter().zip(b).zip(order) {
+/// Sorts on the columns after `width`, then drops them. With a LIMIT only the first `keep`
+/// rows can be answered, so it keeps at most about twice that many at any time.
+struct SortSource {
+    input: Option<Box<dyn RowSource>>,
+    width: usize,
+    descending: Vec<bool>,
+    keep: Option<usize>,
+    rows: std::vec::IntoIter<Vec<Value>>,
+}
+
+impl SortSource {
+    fn sort(&self, rows: &mut [Vec<Value>]) {
+        let width = self.width;
+        rows.sort_by(|a, b| {
+            let keys = a.get(width..).unwrap_or_default().iter();
+            let other = b.get(width..).unwrap_or_default().iter();
+            for ((x, y), desc) in keys.zip(other).zip(&self.descending) {
                 let o = x.sort_cmp(y);
-                let o = if *descending { o.reverse() } else { o };
+                let o = if *desc { o.reverse() } else { o };
                 if o.is_ne() {
                     return o;
                 }
             }
             std::cmp::Ordering::Equal
         });
-        let mut rows: Vec<Vec<Value>> = keyed.into_iter().map(|(_, row)| row).collect();
-        rows.reverse();
-        self.sorted = Some(rows);
+    }
+
+    fn fill(&mut self, mut input: Box<dyn RowSource>) -> Result<(), QueryError> {
+        let mut rows: Vec<Vec<Value>> = Vec::new();
+        let mut row = Vec::new();
+        let cap = self.keep.map(|k| k.max(1).saturating_mul(2));
+        while input.next_row(&mut row)? {
+            rows.push(std::mem::take(&mut row));
+            match (cap, self.keep) {
+                (Some(cap), Some(keep)) if rows.len() >= cap => {
+                    self.sort(&mut rows);
+                    rows.truncate(keep);
+                }
+                _ if rows.len() > SORT_ROWS_MAX => {
+                    return Err(QueryError::Limit(format!(
+                        "ORDER BY needs more than sort_rows_max ({SORT_ROWS_MAX}) rows in memory; \
+                         add a LIMIT, narrow the WHERE clause or order by the time column"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        self.sort(&mut rows);
+        if let Some(keep) = self.keep {
+            rows.truncate(keep);
+        }
+        for r in &mut rows {
+            r.truncate(self.width);
+        }
+        self.rows = rows.into_iter();
         Ok(())
     }
 }
 
-impl RowSource for SelectSource {
+impl RowSource for SortSource {
     fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
-        loop {
-            if self.left == 0 {
-                self.scan = None;
-                return Ok(false);
+        if let Some(input) = self.input.take() {
+            self.fill(input)?;
+        }
+        match self.rows.next() {
+            Some(row) => {
+                *out = row;
+                Ok(true)
             }
-            let found = match self.sorted.as_mut() {
-                Some(rows) => match rows.pop() {
-                    Some(row) => {
-                        *out = row;
-                        true
-                    }
-                    None => false,
-                },
-                None => {
-                    let found = self.next_match()?;
-                    if found && self.to_skip == 0 {
-                        self.project(out)?;
-                    }
-                    found
+            None => Ok(false),
+        }
+    }
+}
+
+struct DistinctSource {
+    input: Box<dyn RowSource>,
+    seen: std::collections::HashSet<Vec<u8>>,
+    bytes: usize,
+    key: Vec<u8>,
+}
+
+impl RowSource for DistinctSource {
+    fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
+        while self.input.next_row(out)? {
+            self.key.clear();
+            for v in out.iter() {
+                encode_key(v, &mut self.key);
+            }
+            if !self.seen.contains(&self.key) {
+                self.bytes += self.key.len() + 64;
+                if self.bytes > GROUP_BYTES_MAX {
+                    return Err(limit_error("DISTINCT", self.seen.len()));
                 }
-            };
-            if !found {
-                return Ok(false);
+                self.seen.insert(self.key.clone());
+                return Ok(true);
             }
+        }
+        Ok(false)
+    }
+}
+
+struct LimitSource {
+    /// Dropped once the limit is reached, which ends the scan beneath it.
+    input: Option<Box<dyn RowSource>>,
+    to_skip: u64,
+    left: u64,
+}
+
+impl RowSource for LimitSource {
+    fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
+        let Some(input) = self.input.as_mut() else {
+            return Ok(false);
+        };
+        while self.left > 0 && input.next_row(out)? {
             if self.to_skip > 0 {
                 self.to_skip -= 1;
                 continue;
@@ -367,5 +532,7 @@ impl RowSource for SelectSource {
             self.left -= 1;
             return Ok(true);
         }
+        self.input = None;
+        Ok(false)
     }
 }

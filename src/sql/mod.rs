@@ -1,20 +1,77 @@
-//! SQL: lexer, parser (AST), DDL execution, expression evaluation and the SELECT executor.
-//! One engine for `/db/query`, `/?query=` and every later query endpoint; the dialects only
-//! choose how results and errors are printed (`output`, `api`).
+//! SQL: one parser, planner and executor for `/db/query`, `/?query=` and
+//! `/proton/v1/search`; the dialects only choose names, a few semantics (Machbase's integer
+//! `/`, upper-cased aliases) and how results and errors are printed (`output`, `api`).
+//!
+//! Callers use `parse` then `execute(app, &statement, params, dialect)`, which answers rows
+//! (`Outcome::Rows`, pulled while the response is written) or what a statement changed.
+//!
+//! Files: `lexer`, `parser` and `ast` (text to statements); `schema` (the columns of a
+//! relation); `eval` (binding names and evaluating expressions); `functions` (scalar
+//! functions); `aggregate` (aggregates and GROUP BY); `plan` (WHERE to key ranges); `exec`
+//! (the SELECT pipeline); `vtables` (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE);
+//! `ddl` (CREATE, DROP); `listing` (SHOW, DESCRIBE).
 //!
 //! Not here: HTTP parameters and response shapes (`api`), encoders (`output`), storage
 //! layout (`store`).
 
+mod aggregate;
 pub mod ast;
 mod ddl;
+mod dml;
 mod eval;
 mod exec;
+mod functions;
 pub mod lexer;
+mod listing;
 pub mod parser;
+mod plan;
+mod schema;
+mod vtables;
 
+pub use crate::catalog::Dialect;
 pub use ddl::{DdlOutcome, execute_create, execute_drop};
-pub use exec::{ResultColumn, RowSource, run_select};
+#[allow(
+    unused_imports,
+    reason = "kept for callers written against the first engine API"
+)]
+pub use exec::run_select;
+pub use exec::{QueryResult, RowSource, run_select_in};
 pub use parser::{ParseError, parse};
+pub use schema::ResultColumn;
+
+use crate::app::App;
+use crate::value::Value;
+use ast::Statement;
+
+/// What running a statement produced.
+pub enum Outcome {
+    /// Result rows, produced as they are pulled.
+    Rows(QueryResult),
+    Ddl(DdlOutcome),
+    Inserted(u64),
+    Deleted(u64),
+}
+
+/// Runs any statement. `params` fill `?` placeholders in order.
+pub async fn execute(
+    app: &App,
+    statement: &Statement,
+    params: &[Value],
+    dialect: Dialect,
+) -> Result<Outcome, QueryError> {
+    Ok(match statement {
+        Statement::Select(s) => Outcome::Rows(run_select_in(app, s, params, dialect)?),
+        Statement::Create(c) => Outcome::Ddl(execute_create(app, c).await?),
+        Statement::Drop(d) => Outcome::Ddl(execute_drop(app, d).await?),
+        Statement::Insert(i) => Outcome::Inserted(dml::insert(app, i, params, dialect).await?),
+        Statement::Delete(d) => Outcome::Deleted(dml::delete(app, d, params).await?),
+        Statement::ShowTables { streams } => {
+            Outcome::Rows(listing::show_tables(app, *streams, dialect))
+        }
+        Statement::Describe(t) => Outcome::Rows(listing::describe(app, t, dialect)?),
+        Statement::ShowCreate(t) => Outcome::Rows(listing::show_create(app, t)?),
+    })
+}
 
 use crate::store::StoreError;
 

@@ -154,9 +154,91 @@ impl Parser<'_> {
             self.drop_table()
         } else if self.is_keyword("select") {
             self.select().map(Statement::Select)
+        } else if self.eat_keyword("insert") {
+            self.insert().map(Statement::Insert)
+        } else if self.eat_keyword("delete") {
+            self.delete().map(Statement::Delete)
+        } else if self.eat_keyword("show") {
+            self.show()
+        } else if self.eat_keyword("desc") || self.eat_keyword("describe") {
+            if !self.eat_keyword("stream") {
+                self.eat_keyword("table");
+            }
+            Ok(Statement::Describe(self.object_name("a table name")?))
         } else {
-            Err(self.expected("SELECT, CREATE or DROP"))
+            Err(self.expected("SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE"))
         }
+    }
+
+    /// `SHOW TABLES`, `SHOW STREAMS`, `SHOW CREATE [STREAM|TABLE] t`.
+    fn show(&mut self) -> Result<Statement, ParseError> {
+        if self.eat_keyword("tables") {
+            Ok(Statement::ShowTables { streams: false })
+        } else if self.eat_keyword("streams") {
+            Ok(Statement::ShowTables { streams: true })
+        } else if self.eat_keyword("create") {
+            if !self.eat_keyword("stream") {
+                self.eat_keyword("table");
+            }
+            Ok(Statement::ShowCreate(self.object_name("a table name")?))
+        } else {
+            Err(self.expected("TABLES, STREAMS or CREATE after SHOW"))
+        }
+    }
+
+    /// After `INSERT`: `INTO t [(cols)] VALUES (..)[, (..)]`.
+    fn insert(&mut self) -> Result<Insert, ParseError> {
+        self.keyword("into")?;
+        let table = self.object_name("a table name")?;
+        let mut columns = Vec::new();
+        if self.eat_sym("(") {
+            loop {
+                columns.push(self.ident("a column name")?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.sym(")")?;
+        }
+        self.keyword("values")?;
+        let mut rows = Vec::new();
+        loop {
+            self.sym("(")?;
+            let mut row = Vec::new();
+            loop {
+                row.push(self.expr()?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.sym(")")?;
+            rows.push(row);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        Ok(Insert {
+            table,
+            columns,
+            rows,
+        })
+    }
+
+    /// After `DELETE`: `FROM t [WHERE cond | BEFORE time]`.
+    fn delete(&mut self) -> Result<Delete, ParseError> {
+        self.keyword("from")?;
+        let table = self.object_name("a table name")?;
+        let mut delete = Delete {
+            table,
+            filter: None,
+            before: None,
+        };
+        if self.eat_keyword("where") {
+            delete.filter = Some(self.expr()?);
+        } else if self.eat_keyword("before") {
+            delete.before = Some(self.expr()?);
+        }
+        Ok(delete)
     }
 
     fn if_not_exists(&mut self) -> Result<bool, ParseError> {
@@ -350,6 +432,7 @@ impl Parser<'_> {
 
     fn select(&mut self) -> Result<Select, ParseError> {
         self.keyword("select")?;
+        let distinct = self.eat_keyword("distinct");
         let mut items = Vec::new();
         loop {
             if self.eat_sym("*") {
@@ -385,18 +468,46 @@ impl Parser<'_> {
         }
         let from = if self.eat_keyword("from") {
             // Proton's `table(stream)` reads the historical store: here, the same rows.
-            if self.is_keyword("table") && matches!(self.peek_at(1), Tok::Sym("(")) {
+            let from = if self.is_keyword("table") && matches!(self.peek_at(1), Tok::Sym("(")) {
                 self.pos += 2;
                 let name = self.object_name("a stream name")?;
                 self.sym(")")?;
-                Some(name)
+                From::Table(name)
+            } else if self.eat_sym("(") {
+                let inner = self.select()?;
+                self.sym(")")?;
+                From::Subquery(Box::new(inner))
             } else {
-                Some(self.object_name("a table name")?)
+                From::Table(self.object_name("a table name")?)
+            };
+            // A table alias adds nothing: there is one table per SELECT.
+            if self.eat_keyword("as") {
+                self.ident("an alias")?;
+            } else if let Tok::Ident(s) = self.peek()
+                && !is_reserved(s)
+            {
+                self.pos += 1;
             }
+            Some(from)
         } else {
             None
         };
         let filter = if self.eat_keyword("where") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        let mut group_by = Vec::new();
+        if self.eat_keyword("group") {
+            self.keyword("by")?;
+            loop {
+                group_by.push(self.expr()?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        let having = if self.eat_keyword("having") {
             Some(self.expr()?)
         } else {
             None
@@ -450,9 +561,12 @@ impl Parser<'_> {
             }
         }
         Ok(Select {
+            distinct,
             items,
             from,
             filter,
+            group_by,
+            having,
             order_by,
             limit,
             offset,
@@ -523,9 +637,17 @@ impl Parser<'_> {
             return Ok(Expr::IsNull(Box::new(left), negated));
         }
         let negated = self.is_keyword("not")
-            && matches!(self.peek_at(1), Tok::Ident(s) if s.eq_ignore_ascii_case("in") || s.eq_ignore_ascii_case("between"));
+            && matches!(self.peek_at(1), Tok::Ident(s) if ["in", "between", "like"].iter().any(|k| s.eq_ignore_ascii_case(k)));
         if negated {
             self.pos += 1;
+        }
+        if self.eat_keyword("like") {
+            let pattern = self.additive()?;
+            return Ok(Expr::Like {
+                expr: Box::new(left),
+                pattern: Box::new(pattern),
+                negated,
+            });
         }
         if self.eat_keyword("in") {
             self.sym("(")?;
@@ -622,6 +744,12 @@ impl Parser<'_> {
             Tok::Ident(name) if name.eq_ignore_ascii_case("false") => {
                 Ok(Expr::Literal(Value::Bool(false)))
             }
+            Tok::Ident(name)
+                if name.eq_ignore_ascii_case("interval")
+                    && matches!(self.peek(), Tok::Number(_) | Tok::Str(_)) =>
+            {
+                self.interval()
+            }
             Tok::Ident(name) | Tok::QuotedIdent(name) => {
                 if self.eat_sym("(") {
                     let mut args = Vec::new();
@@ -653,6 +781,37 @@ impl Parser<'_> {
     }
 }
 
+impl Parser<'_> {
+    /// After `INTERVAL`: `n unit` or `'n unit'`.
+    fn interval(&mut self) -> Result<Expr, ParseError> {
+        let at = self.offset();
+        let bad = |what: &str| ParseError {
+            at,
+            message: format!("expected {what} after INTERVAL"),
+        };
+        match self.bump() {
+            Tok::Number(n) => {
+                let count = n.parse().map_err(|_| bad("an integer count"))?;
+                let unit = self.ident("an interval unit (second, minute, hour, day, ...)")?;
+                Ok(Expr::Interval { count, unit })
+            }
+            Tok::Str(s) => {
+                let mut words = s.split_whitespace();
+                let count = words
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| bad("'<count> <unit>'"))?;
+                let unit = words.next().ok_or_else(|| bad("'<count> <unit>'"))?;
+                Ok(Expr::Interval {
+                    count,
+                    unit: unit.to_owned(),
+                })
+            }
+            _ => Err(bad("a count")),
+        }
+    }
+}
+
 fn token_len(sql: &str, token: &Token) -> usize {
     let rest = sql.get(token.at..).unwrap_or_default();
     match &token.tok {
@@ -674,7 +833,8 @@ fn token_len(sql: &str, token: &Token) -> usize {
 fn is_reserved(word: &str) -> bool {
     const RESERVED: &[&str] = &[
         "from", "where", "order", "limit", "format", "settings", "group", "having", "as", "and",
-        "or", "not", "offset", "union",
+        "or", "not", "offset", "union", "by", "asc", "desc", "before", "values", "like", "between",
+        "in", "is",
     ];
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
 }
@@ -744,7 +904,7 @@ mod tests {
     fn select_with_everything_issue_2_needs() {
         let s = parse("SELECT id, name AS n FROM table(foo) WHERE name = 'a' AND id >= 2 ORDER BY id DESC LIMIT 10 FORMAT JSONCompact").unwrap();
         let Statement::Select(q) = s else { panic!() };
-        assert_eq!(q.from.as_deref(), Some("foo"));
+        assert_eq!(q.from, Some(From::Table("foo".into())));
         assert_eq!(q.items.len(), 2);
         assert!(q.order_by[0].descending);
         assert_eq!(q.limit, Some(10));
@@ -779,7 +939,7 @@ mod tests {
         );
         assert_eq!(
             parse("selec 1").unwrap_err().to_string(),
-            "syntax error at byte 0: expected SELECT, CREATE or DROP, but found `selec`"
+            "syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE, but found `selec`"
         );
         assert_eq!(
             parse("select 1 from t limit x").unwrap_err().to_string(),

@@ -261,7 +261,8 @@ impl Store {
             .map(u32::from_be_bytes))
     }
 
-    fn tag_name(&self, table_id: u32, tag_id: u32) -> Result<Option<String>, StoreError> {
+    /// The name of a tag id, if the table has it.
+    pub fn tag_name(&self, table_id: u32, tag_id: u32) -> Result<Option<String>, StoreError> {
         let key = writer::tag_id_key(table_id, tag_id);
         Ok(self
             .inner
@@ -270,12 +271,56 @@ impl Store {
             .and_then(|v| String::from_utf8(v.to_vec()).ok()))
     }
 
+    /// Every tag of a table as (id, name), in id order (first-written first), read lazily.
+    pub fn tags(&self, table_id: u32) -> TagNames {
+        TagNames {
+            iter: self.inner.tags.prefix(writer::tag_id_prefix(table_id)),
+        }
+    }
+
+    /// Deletes the rows of `table` inside `spec`'s tags and time range, through the writer,
+    /// durably; answers how many rows were deleted.
+    pub async fn delete(&self, table: &Arc<Table>, spec: ScanSpec) -> Result<u64, StoreError> {
+        let (ack, receiver) = smol::channel::bounded(1);
+        self.send(Command::Delete {
+            table: Arc::clone(table),
+            spec,
+            ack,
+        })
+        .await?;
+        receiver.recv().await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Starts a scan of `table` (see `ScanSpec`).
     pub fn scan(&self, table: &Arc<Table>, spec: ScanSpec) -> Result<Scan, StoreError> {
         let ks = self
             .keyspace(table.id)
             .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
         Scan::new(self.clone(), ks, Arc::clone(table), spec)
+    }
+}
+
+/// A table's tags, from `Store::tags`.
+pub struct TagNames {
+    iter: fjall::Iter,
+}
+
+impl Iterator for TagNames {
+    type Item = Result<(u32, String), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let guard = self.iter.next()?;
+        Some((|| {
+            let (key, value) = guard.into_inner()?;
+            let id = key
+                .get(5..9)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt(format!("undecodable tag key {key:?}")))?;
+            let name = String::from_utf8(value.to_vec())
+                .map_err(|_| StoreError::Corrupt(format!("tag {id} name is not UTF-8")))?;
+            Ok((id, name))
+        })())
     }
 }
 

@@ -20,13 +20,14 @@ use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode};
 use smol::channel::{Receiver, Sender};
 
 use super::batch::RowBatch;
-use super::keys::{seq_key, tag_key};
+use super::keys::{decode_seq_key, decode_tag_key, seq_key, tag_key};
+use super::scan::{ScanSpec, TagSelection};
 use super::{
     CATALOG_PREFIX, NEXT_SEQ, NEXT_TABLE_ID, Store, StoreError, table_keyspace_name,
     table_keyspace_options,
 };
 use crate::catalog::{Table, TableKind, codec};
-use crate::limits::{FLUSH_WAIT_MS_MAX, SEALED_MEMTABLES_MAX};
+use crate::limits::{DELETE_BATCH_KEYS_MAX, FLUSH_WAIT_MS_MAX, SEALED_MEMTABLES_MAX};
 
 /// How long a request waits for its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,12 @@ pub(super) enum Command {
     DropTable {
         id: u32,
         ack: Sender<Result<(), StoreError>>,
+    },
+    /// Removes the rows inside a scan's tags and time range; answers the count.
+    Delete {
+        table: std::sync::Arc<Table>,
+        spec: ScanSpec,
+        ack: Sender<Result<u64, StoreError>>,
     },
 }
 
@@ -283,6 +290,10 @@ impl Writer {
                     self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
                     let _ = ack.try_send(self.drop_table(id));
                 }
+                Command::Delete { table, spec, ack } => {
+                    self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
+                    let _ = ack.try_send(self.delete(&table, &spec));
+                }
             }
         }
         self.commit_group(batch, &mut acks);
@@ -412,6 +423,91 @@ impl Writer {
                         .insert(table.id, ks);
                 }
                 Ok(table)
+            }
+            Err(e) => {
+                let e = StoreError::from(e);
+                self.poison(Some(e.clone()));
+                Err(e)
+            }
+        }
+    }
+
+    /// Deletes key range by key range, at most `DELETE_BATCH_KEYS_MAX` keys per fjall
+    /// batch, then persists once. Keys are read from the range and removed behind the read
+    /// position, so the range is walked once.
+    fn delete(&mut self, table: &Table, spec: &ScanSpec) -> Result<u64, StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        let ks = self
+            .table_keyspace(table.id)
+            .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
+        // (low, high) key bounds, inclusive; keys outside the time range are skipped when
+        // the range cannot exclude them (every tag of a tag table).
+        let ranges: Vec<(Vec<u8>, Vec<u8>)> = match (table.kind, &spec.tags) {
+            (TableKind::Tag, TagSelection::Ids(ids)) => ids
+                .iter()
+                .map(|&id| {
+                    (
+                        tag_key(id, spec.time_min).to_vec(),
+                        tag_key(id, spec.time_max).to_vec(),
+                    )
+                })
+                .collect(),
+            (TableKind::Tag, TagSelection::All) => {
+                vec![(Vec::new(), vec![0xff; super::keys::TAG_KEY_BYTES + 1])]
+            }
+            (TableKind::Log | TableKind::Stream, _) => vec![(
+                seq_key(spec.time_min, 0).to_vec(),
+                seq_key(spec.time_max, u64::MAX).to_vec(),
+            )],
+        };
+        let in_time = |key: &[u8]| {
+            let time = match table.kind {
+                TableKind::Tag => decode_tag_key(key).map(|(_, t)| t),
+                _ => decode_seq_key(key),
+            };
+            time.is_some_and(|t| t >= spec.time_min && t <= spec.time_max)
+        };
+        let mut deleted = 0u64;
+        let result = (|| {
+            for (low, high) in ranges {
+                let mut low = low;
+                loop {
+                    let mut keys = Vec::new();
+                    let mut last = None;
+                    for guard in ks.range(low.clone()..=high.clone()) {
+                        let key = guard.key()?;
+                        last = Some(key.to_vec());
+                        if in_time(&key) {
+                            keys.push(key);
+                        }
+                        if keys.len() >= DELETE_BATCH_KEYS_MAX {
+                            break;
+                        }
+                    }
+                    let Some(mut next) = last else { break };
+                    let mut batch = self.db.batch();
+                    for key in &keys {
+                        batch.remove(&ks, key.clone());
+                    }
+                    deleted += keys.len() as u64;
+                    batch.commit()?;
+                    // The smallest key after `next`.
+                    next.push(0);
+                    low = next;
+                    if keys.len() < DELETE_BATCH_KEYS_MAX {
+                        break;
+                    }
+                }
+            }
+            self.db.persist(PersistMode::SyncData)?;
+            Ok::<_, fjall::Error>(())
+        })();
+        match result {
+            Ok(()) => {
+                self.dirty = false;
+                Ok(deleted)
             }
             Err(e) => {
                 let e = StoreError::from(e);

@@ -27,7 +27,7 @@ mod named;
 mod zone;
 
 pub use best_effort::parse_best_effort;
-pub use civil::format_datetime;
+pub use civil::{Civil, civil_from_days, days_from_civil, format_datetime, ns_from_parts};
 pub use duration::go_duration;
 pub use epoch::{EpochUnit, now_ns};
 pub use named::TimeFormat;

@@ -1,0 +1,180 @@
+//! The query benchmark: median latency of the questions operators ask (DESIGN.md, "Who uses
+//! it"), asked over real HTTP (`GET /db/query`, CSV) of the release `tidegate` binary.
+//!
+//! Data: `--tags` tags (default 10,000) x `--points` points (default 1,000) in one Machbase
+//! tag table, one point every 86.4 s so each tag spans one day, loaded with CSV bodies of
+//! 100 tags each (`method=append`), then the server is left to settle for a second.
+//!
+//! Questions, each asked `--runs` times (default 21) of a different tag, timed from connect
+//! to the last byte of the reply:
+//! 1. last value: `WHERE name = ? ORDER BY time DESC LIMIT 1`;
+//! 2. one hour of one tag: `WHERE name = ? AND time BETWEEN ...` (about 42 rows);
+//! 3. one-minute averages over the day: `DATE_TRUNC('minute', time) ... GROUP BY`.
+//!
+//! Prints the median, min and max of each. Never a test: nothing here asserts a speed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Server, machbase_ddl, machbase_query};
+
+/// 2024-06-01T00:00:00Z.
+const TIME_BASE_NS: i64 = 1_717_200_000_000_000_000;
+const DAY_NS: i64 = 86_400_000_000_000;
+const HOUR_NS: i64 = 3_600_000_000_000;
+const TAGS_PER_BODY: u64 = 100;
+
+struct Args {
+    tags: u64,
+    points: u64,
+    runs: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        tags: 10_000,
+        points: 1_000,
+        runs: 21,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let value = || argv.get(i + 1).and_then(|v| v.parse::<u64>().ok());
+        match argv[i].as_str() {
+            "--tags" => a.tags = value().expect("--tags N"),
+            "--points" => a.points = value().expect("--points N"),
+            "--runs" => a.runs = value().expect("--runs N") as usize,
+            "--bench" => {
+                i += 1;
+                continue;
+            }
+            "--help" => {
+                println!("cargo bench --bench query -- [--tags N] [--points N] [--runs N]");
+                std::process::exit(0);
+            }
+            _ => {}
+        }
+        i += 2;
+    }
+    a
+}
+
+fn load(s: &Server, a: &Args) -> Duration {
+    let started = Instant::now();
+    let interval = DAY_NS / a.points as i64;
+    let mut first = 0;
+    while first < a.tags {
+        let last = (first + TAGS_PER_BODY).min(a.tags);
+        let mut body = String::with_capacity(((last - first) * a.points * 40) as usize);
+        for tag in first..last {
+            for p in 0..a.points {
+                let t = TIME_BASE_NS + p as i64 * interval;
+                let v = (tag as f64 * 0.01 + p as f64 * 0.1).sin() * 100.0;
+                body.push_str(&format!("tag-{tag},{t},{v:.3}\n"));
+            }
+        }
+        let r = s.post(
+            "/db/write/bench?method=append&format=csv",
+            "text/csv",
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        first = last;
+    }
+    started.elapsed()
+}
+
+fn measure(s: &Server, a: &Args, name: &str, sql: &dyn Fn(u64) -> String, rows: usize) {
+    let mut times = Vec::with_capacity(a.runs);
+    for run in 0..a.runs {
+        let tag = (run as u64 * 7919 + 13) % a.tags;
+        let q = sql(tag);
+        let started = Instant::now();
+        let r = machbase_query(s, &q, "format=csv");
+        times.push(started.elapsed());
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+        let lines = r.text().lines().filter(|l| !l.is_empty()).count();
+        assert_eq!(lines, rows + 1, "{q}: {}", r.text());
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<32} median {:>8.3} ms   min {:>8.3} ms   max {:>8.3} ms   ({} runs)",
+        ms(times[times.len() / 2]),
+        ms(times[0]),
+        ms(times[times.len() - 1]),
+        times.len()
+    );
+}
+
+fn main() {
+    let a = args();
+    let s = Server::start("bench-query");
+    machbase_ddl(
+        &s,
+        "CREATE TAG TABLE BENCH (NAME varchar(40) primary key, TIME datetime basetime, \
+         VALUE double summarized)",
+        "Created successfully.",
+    );
+    let loaded = load(&s, &a);
+    println!(
+        "loaded {} tags x {} points = {} rows in {:.1} s",
+        a.tags,
+        a.points,
+        a.tags * a.points,
+        loaded.as_secs_f64()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let interval = DAY_NS / a.points as i64;
+    let hour_start = TIME_BASE_NS + 12 * HOUR_NS;
+    let hour_rows = (0..a.points as i64)
+        .map(|p| TIME_BASE_NS + p * interval)
+        .filter(|t| (hour_start..=hour_start + HOUR_NS).contains(t))
+        .count();
+    let minutes = {
+        let mut m: Vec<i64> = (0..a.points as i64)
+            .map(|p| (p * interval) / 60_000_000_000)
+            .collect();
+        m.dedup();
+        m.len()
+    };
+    measure(
+        &s,
+        &a,
+        "last value of one tag",
+        &|tag| {
+            format!(
+                "select time, value from bench where name = 'tag-{tag}' order by time desc limit 1"
+            )
+        },
+        1,
+    );
+    measure(
+        &s,
+        &a,
+        "one hour of one tag",
+        &|tag| {
+            format!(
+                "select time, value from bench where name = 'tag-{tag}' and time between {hour_start} and {}",
+                hour_start + HOUR_NS
+            )
+        },
+        hour_rows,
+    );
+    measure(
+        &s,
+        &a,
+        "1-minute averages over a day",
+        &|tag| {
+            format!(
+                "select date_trunc('minute', time) as t, avg(value) from bench where name = 'tag-{tag}' \
+                 and time >= {TIME_BASE_NS} and time < {} group by t order by t",
+                TIME_BASE_NS + DAY_NS
+            )
+        },
+        minutes,
+    );
+}
