@@ -243,21 +243,29 @@ impl Writer {
     }
 
     /// Backpressure on memory: while more than `SEALED_MEMTABLES_MAX` full memtables wait
-    /// for the flush workers (busy compacting, say), the writer takes no more commands, so
-    /// the bounded queue fills and ingest stops reading sockets. Without this, sealed
-    /// memtables pile up and RSS grows with the body. Memtables still being filled do not
-    /// count: with many tables they add up without any flush to wait for (fjall rotates
+    /// for or are in a flush (the workers busy compacting, say), the writer takes no more
+    /// commands, so the bounded queue fills and ingest stops reading sockets. Without this,
+    /// sealed memtables pile up and RSS grows with the body. Memtables still being filled do
+    /// not count: with many tables they add up without any flush to wait for (fjall rotates
     /// them by journal size). A flush that never comes (a stuck disk) must not hang requests
     /// forever, so the wait is bounded.
     fn wait_for_flushes(&self) {
         let started = Instant::now();
-        // `outstanding_flushes` is fjall's count of queued flush tasks; it is marked
-        // experimental, so Cargo.toml pins fjall's minor version.
-        while self.db.outstanding_flushes() > SEALED_MEMTABLES_MAX
+        while self.sealed_memtables() > SEALED_MEMTABLES_MAX
             && started.elapsed() < Duration::from_millis(FLUSH_WAIT_MS_MAX)
         {
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// Sealed memtables of every table, queued or being flushed. `sealed_memtable_count` is
+    /// marked experimental by fjall, so Cargo.toml pins fjall's minor version.
+    fn sealed_memtables(&self) -> usize {
+        let Some(inner) = self.weak.upgrade() else {
+            return 0;
+        };
+        let tables = inner.tables.read().unwrap_or_else(|e| e.into_inner());
+        tables.values().map(Keyspace::sealed_memtable_count).sum()
     }
 
     fn run_group(&mut self, group: Vec<Command>) {
