@@ -14,10 +14,10 @@ pub const BATCH_BYTES_MAX: usize = 1 << 20;
 pub const WRITER_QUEUE_BATCHES_MAX: usize = 8;
 /// Size at which a table's memtable is sealed and flushed. fjall counts key and value bytes;
 /// the skiplist holding them costs about 3-4x that for our small rows.
-pub const MEMTABLE_BYTES_MAX: u64 = 2 << 20;
+pub const MEMTABLE_BYTES_MAX: u64 = 4 << 20;
 /// Full memtables allowed to wait for or be in a flush before the writer stops taking
 /// batches.
-pub const SEALED_MEMTABLES_MAX: usize = 1;
+pub const SEALED_MEMTABLES_MAX: usize = 0;
 /// Longest the writer waits for flushes before taking the next batches anyway.
 pub const FLUSH_WAIT_MS_MAX: u64 = 10_000;
 /// Block cache of the storage engine.
