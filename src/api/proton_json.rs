@@ -8,12 +8,10 @@
 //! Replies are written as Poco stringifies an object with indent 0: no spaces, keys in sorted
 //! order (the callers write them sorted), `/` escaped as `\/` (reference §1.6).
 
-use std::fmt::Write;
-
 use super::proton::error;
 use crate::json_value::{self, JsonValue};
 use crate::limits::CONTROL_BODY_BYTES_MAX;
-use crate::output::ByteWriter;
+use crate::output::slash_escaped_json_string;
 use crate::server::http::BodyErrorKind;
 use crate::server::{Request, Response};
 
@@ -106,30 +104,10 @@ pub async fn read_object(request: &mut Request, id: &str) -> Result<JsonValue, R
     }
 }
 
-/// Appends `s` as Poco's `JSONString` writes it: `"`, `\`, `/` and control characters escaped
-/// (`\u00XX` in upper-case hex), everything else as is.
+/// Appends `s` as Poco's `JSONString` writes it: as ClickHouse does, without escaping the
+/// line separators.
 pub fn poco_string(s: &str, out: &mut Vec<u8>) {
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '/' => out.extend_from_slice(b"\\/"),
-            '\u{8}' => out.extend_from_slice(b"\\b"),
-            '\u{c}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(ByteWriter(out), "\\u{:04X}", u32::from(c));
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
+    slash_escaped_json_string(s, false, out);
 }
 
 #[cfg(test)]

@@ -104,6 +104,13 @@ impl ClickHouseEncoder {
 
 /// ClickHouse's `writeJSONString` with its default settings (see the module doc).
 fn json_string(s: &str, out: &mut Vec<u8>) {
+    slash_escaped_json_string(s, true, out);
+}
+
+/// A JSON string as ClickHouse and Poco write them: `"`, `\`, `/` and control characters
+/// escaped (`\u00XX` in upper-case hex), everything else as is. ClickHouse also escapes the
+/// line separators U+2028 and U+2029; Poco (Proton's REST replies) does not.
+pub fn slash_escaped_json_string(s: &str, escape_line_separators: bool, out: &mut Vec<u8>) {
     out.push(b'"');
     for c in s.chars() {
         match c {
@@ -115,8 +122,8 @@ fn json_string(s: &str, out: &mut Vec<u8>) {
             '\n' => out.extend_from_slice(b"\\n"),
             '\r' => out.extend_from_slice(b"\\r"),
             '\t' => out.extend_from_slice(b"\\t"),
-            '\u{2028}' => out.extend_from_slice(b"\\u2028"),
-            '\u{2029}' => out.extend_from_slice(b"\\u2029"),
+            '\u{2028}' if escape_line_separators => out.extend_from_slice(b"\\u2028"),
+            '\u{2029}' if escape_line_separators => out.extend_from_slice(b"\\u2029"),
             c if u32::from(c) < 0x20 => {
                 let _ = write!(ByteWriter(out), "\\u{:04X}", u32::from(c));
             }

@@ -15,7 +15,7 @@ mod clickhouse;
 mod gzip;
 mod machbase;
 
-pub use clickhouse::{ClickHouseEncoder, ClickHouseFormat};
+pub use clickhouse::{ClickHouseEncoder, ClickHouseFormat, slash_escaped_json_string};
 pub use gzip::GzipBody;
 pub use machbase::{
     BinaryFormat, BoxOptions, BoxStyle, JsonShape, MachbaseFormat, MachbaseOutput, TimeText,

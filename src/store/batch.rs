@@ -141,41 +141,9 @@ impl RowBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{Column, ColumnRole, ColumnType, DefaultValue};
 
     fn tag_table() -> Arc<Table> {
-        let col = |name: &str, ty, role| Column {
-            name: name.into(),
-            ty,
-            nullable: true,
-            default: DefaultValue::None,
-            role,
-            summarized: false,
-        };
-        Arc::new(
-            Table::new(
-                1,
-                "T".into(),
-                TableKind::Tag,
-                vec![
-                    col(
-                        "NAME",
-                        ColumnType::String { len_max: None },
-                        ColumnRole::TagName,
-                    ),
-                    col(
-                        "TIME",
-                        ColumnType::DateTime {
-                            precision: 9,
-                            tz: None,
-                        },
-                        ColumnRole::BaseTime,
-                    ),
-                    col("VALUE", ColumnType::Float64, ColumnRole::Plain),
-                ],
-            )
-            .unwrap(),
-        )
+        Arc::new(Table::example(1, "T"))
     }
 
     #[test]
