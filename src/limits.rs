@@ -55,6 +55,12 @@ pub const CONTROL_BODY_BYTES_MAX: usize = 1 << 20;
 pub const SQL_BYTES_MAX: usize = 1 << 20;
 /// Rows a query may hold in memory to sort them (ORDER BY not served by the key order).
 pub const SORT_ROWS_MAX: usize = 1_000_000;
+/// Rows an ORDER BY time over several tags buffers across all tags while it merges them
+/// (at least one per tag; see `store::merge`).
+pub const MERGE_BUFFER_ROWS: usize = 8 << 10;
+/// Tags an ORDER BY time merges at once; above it the rows are sorted in memory instead,
+/// under `SORT_ROWS_MAX`. A merge cursor costs ~100 bytes, so this caps it near 6 MiB.
+pub const MERGE_TAGS_MAX: usize = 64 << 10;
 /// Memory GROUP BY groups and DISTINCT rows may hold per query (estimated; see
 /// `sql::aggregate`). 10,000 tags x a few aggregates, or a day of one-second buckets, fit.
 pub const GROUP_BYTES_MAX: usize = 16 << 20;

@@ -97,7 +97,7 @@ pub async fn search(app: &App, request: &mut Request, id: &str) -> Response {
         }
         Err(e) => return exception_reply(&query_exception(&QueryError::Syntax(e)), id),
     };
-    let result = match sql::run_select(app, &select, &[]) {
+    let result = match sql::run_select_in(app, &select, &[], sql::Dialect::Proton) {
         Ok(r) => r,
         Err(e) => return exception_reply(&query_exception(&e), id),
     };

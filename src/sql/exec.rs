@@ -23,7 +23,7 @@ use super::schema::{ResultColumn, Schema};
 use super::vtables;
 use crate::app::App;
 use crate::catalog::{Dialect, TableKind};
-use crate::limits::{GROUP_BYTES_MAX, SORT_ROWS_MAX};
+use crate::limits::{GROUP_BYTES_MAX, MERGE_TAGS_MAX, SORT_ROWS_MAX};
 use crate::store::{Scan, TagSelection};
 use crate::timefmt;
 use crate::value::Value;
@@ -37,15 +37,6 @@ pub trait RowSource: Send {
 pub struct QueryResult {
     pub columns: Vec<ResultColumn>,
     pub rows: Box<dyn RowSource>,
-}
-
-/// Runs a SELECT with Proton's column naming (aliases as written).
-#[allow(
-    dead_code,
-    reason = "kept for callers written against the first engine API"
-)]
-pub fn run_select(app: &App, select: &Select, params: &[Value]) -> Result<QueryResult, QueryError> {
-    run_select_in(app, select, params, Dialect::Proton)
 }
 
 /// What a SELECT reads: its schema, rows, and for a stored table the scan to narrow.
@@ -272,14 +263,18 @@ pub fn run_select_in(
                 && let [(Bound::Column(i), descending)] = order.as_slice()
                 && Some(*i) == table.time_column
             {
-                // One tag, a log table or a stream is stored in time order.
-                let ordered = match table.kind {
-                    TableKind::Log | TableKind::Stream => true,
-                    TableKind::Tag => {
-                        matches!(&planned.spec.tags, TagSelection::Ids(ids) if ids.len() == 1)
+                // One tag, a log table or a stream is stored in time order; several tags
+                // are merged into time order unless there are too many to merge.
+                let ordered = match (table.kind, &planned.spec.tags) {
+                    (TableKind::Log | TableKind::Stream, _) => true,
+                    (TableKind::Tag, TagSelection::Ids(ids)) if ids.len() <= 1 => true,
+                    (TableKind::Tag, TagSelection::Ids(ids)) => ids.len() <= MERGE_TAGS_MAX,
+                    (TableKind::Tag, TagSelection::All) => {
+                        !app.store.has_more_tags_than(table.id, MERGE_TAGS_MAX)
                     }
                 };
                 if ordered {
+                    planned.spec.by_time = table.kind == TableKind::Tag;
                     planned.spec.reverse = *descending;
                     in_scan_order = true;
                 }

@@ -30,11 +30,6 @@ mod vtables;
 
 pub use crate::catalog::Dialect;
 pub use ddl::{DdlOutcome, execute_create, execute_drop};
-#[allow(
-    unused_imports,
-    reason = "kept for callers written against the first engine API"
-)]
-pub use exec::run_select;
 pub use exec::{QueryResult, RowSource, run_select_in};
 pub use parser::{ParseError, parse};
 pub use schema::ResultColumn;

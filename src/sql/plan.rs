@@ -228,7 +228,7 @@ mod tests {
             tags,
             time_min,
             time_max,
-            reverse: false,
+            ..ScanSpec::all()
         }
     }
 

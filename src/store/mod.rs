@@ -16,6 +16,7 @@
 
 mod batch;
 mod keys;
+mod merge;
 mod row;
 mod scan;
 mod writer;
@@ -82,6 +83,8 @@ pub struct Store {
 }
 
 struct Inner {
+    /// For snapshots: a scan reads one consistent view (see `scan`).
+    db: Database,
     tags: Keyspace,
     tables: RwLock<HashMap<u32, Keyspace>>,
     commands: smol::channel::Sender<Command>,
@@ -172,6 +175,7 @@ impl Store {
         let (commands, receiver) = smol::channel::bounded(WRITER_QUEUE_BATCHES_MAX);
         let (fatal_tx, fatal) = smol::channel::bounded(1);
         let inner = Arc::new(Inner {
+            db: db.clone(),
             tags: tags.clone(),
             tables: RwLock::new(handles),
             commands,
@@ -278,6 +282,11 @@ impl Store {
         }
     }
 
+    /// Whether the table has more than `n` tags; reads at most `n + 1` dictionary entries.
+    pub fn has_more_tags_than(&self, table_id: u32, n: usize) -> bool {
+        self.tags(table_id).nth(n).is_some()
+    }
+
     /// Deletes the rows of `table` inside `spec`'s tags and time range, through the writer,
     /// durably; answers how many rows were deleted.
     pub async fn delete(&self, table: &Arc<Table>, spec: ScanSpec) -> Result<u64, StoreError> {
@@ -296,7 +305,7 @@ impl Store {
         let ks = self
             .keyspace(table.id)
             .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
-        Scan::new(self.clone(), ks, Arc::clone(table), spec)
+        Scan::new(self, ks, Arc::clone(table), spec)
     }
 }
 
@@ -312,11 +321,7 @@ impl Iterator for TagNames {
         let guard = self.iter.next()?;
         Some((|| {
             let (key, value) = guard.into_inner()?;
-            let id = key
-                .get(5..9)
-                .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                .map(u32::from_be_bytes)
-                .ok_or_else(|| StoreError::Corrupt(format!("undecodable tag key {key:?}")))?;
+            let id = scan::tag_id_of(&key)?;
             let name = String::from_utf8(value.to_vec())
                 .map_err(|_| StoreError::Corrupt(format!("tag {id} name is not UTF-8")))?;
             Ok((id, name))
