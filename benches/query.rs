@@ -9,7 +9,10 @@
 //! to the last byte of the reply:
 //! 1. last value: `WHERE name = ? ORDER BY time DESC LIMIT 1`;
 //! 2. one hour of one tag: `WHERE name = ? AND time BETWEEN ...` (about 42 rows);
-//! 3. one-minute averages over the day: `DATE_TRUNC('minute', time) ... GROUP BY`.
+//! 3. one-minute averages over the day: `DATE_TRUNC('minute', time) ... GROUP BY`;
+//! 4. the newest 10 rows of every tag: `ORDER BY time DESC LIMIT 10` (a merge over all tags);
+//! 5. five minutes of every tag: `WHERE time BETWEEN ...` (a seek per tag, ~35,000 rows);
+//! then every row once, streamed, with the server's RSS sampled while it answers.
 //!
 //! Prints the median, min and max of each. Never a test: nothing here asserts a speed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -176,5 +179,83 @@ fn main() {
             )
         },
         minutes,
+    );
+    // Across every tag: the store merges 10,000 tags' ranges for the newest rows, and
+    // seeks each tag's range for a time window.
+    measure(
+        &s,
+        &a,
+        "newest 10 rows of every tag",
+        &|_| "select name, time, value from bench order by time desc limit 10".to_owned(),
+        10,
+    );
+    let window_ns = 5 * 60_000_000_000;
+    let window_rows = (0..a.points as i64)
+        .map(|p| TIME_BASE_NS + p * interval)
+        .filter(|t| (hour_start..=hour_start + window_ns).contains(t))
+        .count()
+        * a.tags as usize;
+    measure(
+        &s,
+        &a,
+        "five minutes of every tag",
+        &|_| {
+            format!(
+                "select name, time, value from bench where time between {hour_start} and {}",
+                hour_start + window_ns
+            )
+        },
+        window_rows,
+    );
+    stream_everything(&s, a.tags * a.points);
+}
+
+/// The server's resident memory in KiB, from /proc.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Every row (CSV over one connection), read and discarded as it arrives while the
+/// server's RSS is sampled: a streamed answer needs no more memory than a short one.
+fn stream_everything(s: &Server, rows: u64) {
+    use std::io::{Read, Write};
+    let before = rss_kib(s.pid());
+    let path = format!(
+        "/db/query?format=csv&q={}",
+        common::enc("select name, time, value from bench")
+    );
+    let mut conn = std::net::TcpStream::connect(&s.addr).unwrap();
+    write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let started = Instant::now();
+    let (mut bytes, mut newlines, mut peak) = (0u64, 0u64, before);
+    let mut buf = vec![0u8; 1 << 16];
+    let mut next_sample = 0;
+    loop {
+        let n = conn.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        newlines += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        if bytes >= next_sample {
+            peak = peak.max(rss_kib(s.pid()));
+            next_sample = bytes + (16 << 20);
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(newlines >= rows, "{newlines} lines for {rows} rows");
+    println!(
+        "every row ({rows} rows, {:.0} MiB CSV)  {:.1} s = {:.0} rows/s   server RSS {:.1} MiB before, peak {:.1} MiB while streaming",
+        bytes as f64 / (1 << 20) as f64,
+        elapsed.as_secs_f64(),
+        rows as f64 / elapsed.as_secs_f64(),
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0
     );
 }
