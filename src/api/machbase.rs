@@ -48,7 +48,12 @@ fn reply(
     Response::json(status, body)
 }
 
-fn fail(status: u16, reason: &str, started: Instant) -> Response {
+/// `{"success":true,"reason":"success","elapse":"..."}`.
+pub(super) fn reply_success(started: Instant) -> Response {
+    reply(200, true, "success", started, None)
+}
+
+pub(super) fn fail(status: u16, reason: &str, started: Instant) -> Response {
     reply(status, false, reason, started, None)
 }
 

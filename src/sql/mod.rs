@@ -35,7 +35,7 @@ pub use ddl::{DdlOutcome, execute_create, execute_drop};
     reason = "kept for callers written against the first engine API"
 )]
 pub use exec::run_select;
-pub use exec::{QueryResult, RowSource, run_select_in};
+pub use exec::{QueryResult, RowSource, VecSource, run_select_in};
 pub use parser::{ParseError, parse};
 pub use schema::ResultColumn;
 
