@@ -11,8 +11,9 @@
 //! 2. one hour of one tag: `WHERE name = ? AND time BETWEEN ...` (about 42 rows);
 //! 3. one-minute averages over the day: `DATE_TRUNC('minute', time) ... GROUP BY`;
 //! 4. the newest 10 rows of every tag: `ORDER BY time DESC LIMIT 10` (a merge over all tags);
-//! 5. five minutes of every tag: `WHERE time BETWEEN ...` (a seek per tag, ~35,000 rows);
-//! then every row once, streamed, with the server's RSS sampled while it answers.
+//! 5. five minutes of every tag: `WHERE time BETWEEN ...` (a seek per tag, ~35,000 rows).
+//!
+//! Then every row once, streamed, with the server's RSS sampled while it answers.
 //!
 //! Prints the median, min and max of each. Never a test: nothing here asserts a speed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -231,7 +232,11 @@ fn stream_everything(s: &Server, rows: u64) {
         common::enc("select name, time, value from bench")
     );
     let mut conn = std::net::TcpStream::connect(&s.addr).unwrap();
-    write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let started = Instant::now();
     let (mut bytes, mut newlines, mut peak) = (0u64, 0u64, before);
     let mut buf = vec![0u8; 1 << 16];

@@ -1,4 +1,5 @@
-//! The application state every endpoint shares: catalog, store and server handle.
+//! The application state every endpoint shares: catalog, store, server handle, and the UI
+//! API's login state.
 
 use std::sync::Arc;
 
@@ -10,4 +11,6 @@ pub struct App {
     pub store: Store,
     /// Cap on a compressed ingest body's inflated size (`--inflated-bytes-max`).
     pub inflated_bytes_max: u64,
+    /// Machbase's `/web/api` login: token secret, password, remembered refresh tokens.
+    pub web_auth: crate::api::WebAuth,
 }

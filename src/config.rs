@@ -12,6 +12,8 @@ use crate::limits::{BODY_BYTES_MAX_DEFAULT, INFLATED_BYTES_MAX_DEFAULT, SYNC_INT
 pub const DEFAULT_DATA_DIR: &str = "./tidegate-data";
 /// Machbase Neo's HTTP port and Proton's REST port.
 pub const DEFAULT_LISTEN: &[&str] = &["127.0.0.1:5654", "127.0.0.1:3218"];
+/// Machbase's factory password of `sys`, so the peer's clients log in unchanged.
+pub const DEFAULT_PASSWORD: &str = "manager";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -21,6 +23,8 @@ pub struct Config {
     pub body_bytes_max: u64,
     pub inflated_bytes_max: u64,
     pub threads: usize,
+    /// Password of Machbase's `sys` user for `POST /web/api/login`.
+    pub password: String,
 }
 
 #[derive(Debug, PartialEq)]
@@ -50,6 +54,9 @@ Options:
                           bombs) are refused with 413 (env TIDEGATE_INFLATED_BYTES_MAX;
                           default 64GiB)
   --threads N             executor threads (env TIDEGATE_THREADS; default: the CPU count, at most 4)
+  --password PASSWORD     password of the user sys for Machbase's POST /web/api/login
+                          (env TIDEGATE_PASSWORD, which other users cannot read from the
+                          process list; default manager)
   -h, --help              print this help
   -V, --version           print the version
 
@@ -130,6 +137,8 @@ pub fn parse(
         })
         .transpose()?;
 
+    let mut password = env("TIDEGATE_PASSWORD");
+
     let mut args = args.into_iter().peekable();
     if args.peek().map(String::as_str) == Some("serve") {
         args.next();
@@ -153,6 +162,7 @@ pub fn parse(
             "--sync-interval" => sync_interval = Some(parse_duration(&value()?)?),
             "--body-bytes-max" => body_bytes_max = Some(parse_bytes(&value()?, &flag)?),
             "--inflated-bytes-max" => inflated_bytes_max = Some(parse_bytes(&value()?, &flag)?),
+            "--password" => password = Some(value()?),
             "--threads" => {
                 let v = value()?;
                 threads = Some(v.parse().map_err(|_| format!("invalid --threads `{v}`"))?)
@@ -181,6 +191,11 @@ pub fn parse(
         body_bytes_max: body_bytes_max.unwrap_or(BODY_BYTES_MAX_DEFAULT),
         inflated_bytes_max: inflated_bytes_max.unwrap_or(INFLATED_BYTES_MAX_DEFAULT),
         threads,
+        password: match password {
+            Some(p) if p.is_empty() => return Err("the password must not be empty".into()),
+            Some(p) => p,
+            None => DEFAULT_PASSWORD.into(),
+        },
     }))
 }
 
@@ -211,6 +226,21 @@ mod tests {
             ]
         );
         assert_eq!(c.sync_interval, Duration::from_secs(1));
+        assert_eq!(c.password, "manager");
+    }
+
+    #[test]
+    fn password_from_flag_or_environment() {
+        let env = |k: &str| (k == "TIDEGATE_PASSWORD").then(|| "from-env".to_string());
+        assert_eq!(serve(parse(args(&[]), env).unwrap()).password, "from-env");
+        assert_eq!(
+            serve(parse(args(&["--password=s3cret"]), env).unwrap()).password,
+            "s3cret"
+        );
+        assert_eq!(
+            parse(args(&["--password", ""]), |_| None).unwrap_err(),
+            "the password must not be empty"
+        );
     }
 
     #[test]

@@ -90,6 +90,16 @@ pub const TIMEFORMAT_BYTES_MAX: usize = 4 << 10;
 /// real ones are under 4 KiB.
 pub const TZIF_BYTES_MAX: u64 = 256 << 10;
 
+/// Lifetime of a `/web/api/login` access token and of its refresh token: the peer's
+/// defaults (`jwtConf` in machbase-neo's `mods/server/jwt.go`).
+pub const ACCESS_TOKEN_TTL_S: i64 = 5 * 60;
+pub const REFRESH_TOKEN_TTL_S: i64 = 60 * 60;
+const _: () = assert!(0 < ACCESS_TOKEN_TTL_S && ACCESS_TOKEN_TTL_S < REFRESH_TOKEN_TTL_S);
+/// Refresh tokens remembered for `/web/api/relogin` (about 200 bytes each). Past it, the
+/// one closest to expiry is forgotten first, so a client that logs in in a loop cannot grow
+/// the server's memory.
+pub const REFRESH_TOKENS_MAX: usize = 1024;
+
 /// Default interval of the background persist for append/async writes.
 pub const SYNC_INTERVAL_MS_DEFAULT: u64 = 1000;
 

@@ -7,11 +7,13 @@
 
 mod api;
 mod app;
+mod base64;
 mod bytes;
 mod catalog;
 mod config;
 mod ingest;
 mod json_value;
+mod jwt;
 mod limits;
 mod output;
 mod server;
@@ -64,12 +66,14 @@ fn serve(config: Config) -> Result<(), String> {
     warn_if_clock_is_unset();
     let opened = Store::open(&config.data_dir, config.sync_interval).map_err(|e| e.to_string())?;
     let store = opened.store;
+    let web_auth = api::WebAuth::open(&config.data_dir, config.password.clone())?;
     let listeners = server::bind(&config.listen)?;
     let server = Server::new(config.body_bytes_max);
     let app = Arc::new(App {
         catalog: Arc::new(Catalog::new(opened.tables)),
         store: store.clone(),
         inflated_bytes_max: config.inflated_bytes_max,
+        web_auth,
     });
     let handler: Handler = {
         let app = Arc::clone(&app);

@@ -33,8 +33,15 @@ fn post_form(s: &Server, body: &str) -> Response {
     )
 }
 
-/// Asserts a Machbase error reply: `status` and `{"success":false,"reason":<reason>}`.
+/// Asserts a Machbase error reply to a request refused before its statement ran: `status`,
+/// `{"success":false,"reason":<reason>}` and gin's JSON content type.
 fn assert_fails(r: &Response, status: u16, reason: &str, what: &str) {
+    assert_fails_as(r, status, reason, "application/json; charset=utf-8", what);
+}
+
+/// Asserts a Machbase error reply with its content type: once the statement runs, the
+/// requested format's (`application/json` for JSON), as the peer sets it before running.
+fn assert_fails_as(r: &Response, status: u16, reason: &str, content_type: &str, what: &str) {
     assert_eq!(
         (r.status, without_elapse(&r.text())),
         (
@@ -43,10 +50,7 @@ fn assert_fails(r: &Response, status: u16, reason: &str, what: &str) {
         ),
         "{what}"
     );
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
+    assert_eq!(r.header("content-type"), Some(content_type), "{what}");
 }
 
 #[test]
@@ -176,6 +180,7 @@ fn bind_parameters() {
     let r = s.get(&format!("/db/query?q={sql}&p={p}&format=csv"));
     assert_eq!(r.text(), "NAME,VALUE\nb,3.5\n\n");
 
+    // Too few parameters is found while the statement runs.
     let errors = [
         (
             r#"{"q":"select * from T where name = ?"}"#,
@@ -185,6 +190,12 @@ fn bind_parameters() {
             r#"{"q":"select * from T where name = ? or name = ?","p":["a"]}"#,
             "the statement has more `?` than the 1 bind parameter(s) given in p",
         ),
+    ];
+    for (body, reason) in errors {
+        let r = post_json(&s, "application/json", body);
+        assert_fails_as(&r, 400, reason, "application/json", body);
+    }
+    let errors = [
         (
             r#"{"q":"select * from T where name = ?","p":[["a"]]}"#,
             "invalid p, bind parameter must be scalar, got []interface {}",

@@ -475,6 +475,121 @@ fn q20_gzip_streams_every_format() {
 }
 
 #[test]
+fn statement_and_error_replies_take_the_formats_type_and_gzip() {
+    let s = server_with_example("query-ddl-gzip");
+    let reply = |status: u16, content_type: &str, encoding: Option<&str>, body: &str| {
+        (
+            status,
+            Some(content_type.to_owned()),
+            encoding.map(str::to_owned),
+            body.to_owned(),
+        )
+    };
+    let created = r#"{"success":true,"reason":"Created successfully."}"#;
+    // Q10: a DDL reply in the default format carries JSON's encoder type, without charset.
+    let ddl = "CREATE TAG TABLE IF NOT EXISTS T (name varchar(40) primary key, time datetime basetime, value double)";
+    assert_eq!(
+        query(&s, &[("q", P::S(ddl))]),
+        reply(200, "application/json", None, created)
+    );
+    // The peer sets the type and encoding before it runs the statement (reference §3.2).
+    for (format, content_type) in [
+        ("csv", "text/csv; charset=utf-8"),
+        ("box", "text/plain"),
+        ("ndjson", "application/x-ndjson"),
+        ("markdown", "text/markdown"),
+        ("json", "application/json"),
+    ] {
+        assert_eq!(
+            query(&s, &[("q", P::S(ddl)), ("format", P::S(format))]),
+            reply(200, content_type, None, created),
+            "{format}"
+        );
+        assert_eq!(
+            query(
+                &s,
+                &[
+                    ("q", P::S(ddl)),
+                    ("format", P::S(format)),
+                    ("compress", P::S("gzip"))
+                ]
+            ),
+            reply(200, content_type, Some("gzip"), created),
+            "{format} gzip"
+        );
+    }
+    let insert = "INSERT INTO T VALUES('a', 1705291859000000000, 1.5)";
+    assert_eq!(
+        query(
+            &s,
+            &[
+                ("q", P::S(insert)),
+                ("format", P::S("csv")),
+                ("compress", P::S("gzip"))
+            ]
+        ),
+        reply(
+            200,
+            "text/csv; charset=utf-8",
+            Some("gzip"),
+            r#"{"success":true,"reason":"a row inserted."}"#
+        )
+    );
+    // Errors of the statement itself (unknown table, syntax) too.
+    assert_eq!(
+        query(
+            &s,
+            &[
+                ("q", P::S("select * from NOPE")),
+                ("format", P::S("csv")),
+                ("compress", P::S("gzip"))
+            ]
+        ),
+        reply(
+            400,
+            "text/csv; charset=utf-8",
+            Some("gzip"),
+            r#"{"success":false,"reason":"table NOPE does not exist"}"#
+        )
+    );
+    let (status, content_type, encoding, body) =
+        query(&s, &[("q", P::S("selec 1")), ("format", P::S("box"))]);
+    assert_eq!(
+        (status, content_type.as_deref(), encoding),
+        (400, Some("text/plain"), None),
+        "{body}"
+    );
+    // Refused before the statement runs (Q14, Q19): gin's JSON type, never compressed.
+    for (q, tz, reason) in [
+        ("", "UTC", "sql text is empty"),
+        (
+            "select 1",
+            "Invalid/Location",
+            "unknown time zone Invalid/Location",
+        ),
+    ] {
+        assert_eq!(
+            query(
+                &s,
+                &[
+                    ("q", P::S(q)),
+                    ("tz", P::S(tz)),
+                    ("format", P::S("csv")),
+                    ("compress", P::S("gzip"))
+                ]
+            ),
+            reply(
+                400,
+                "application/json; charset=utf-8",
+                None,
+                &format!(r#"{{"success":false,"reason":"{reason}"}}"#)
+            ),
+            "{reason}"
+        );
+    }
+}
+
+#[test]
 fn gzip_of_a_long_result_streams_in_chunks() {
     let s = Server::start("query-gzip-long");
     create_tag_table(&s, "T");

@@ -19,7 +19,7 @@ use crate::output::{
     QueryBody, TimeText, ValueFormat, precision_digits,
 };
 use crate::server::http::{BodyErrorKind, parse_form};
-use crate::server::{Request, Response};
+use crate::server::{Request, Response, ResponseBody};
 use crate::sql::{self, DdlOutcome, Outcome, QueryError};
 use crate::store::{Durability, StoreError};
 use crate::timefmt::{self, TimeFormat, Zone};
@@ -48,7 +48,12 @@ fn reply(
     Response::json(status, body)
 }
 
-fn fail(status: u16, reason: &str, started: Instant) -> Response {
+/// `{"success":true,"reason":"success","elapse":"..."}`.
+pub(super) fn reply_success(started: Instant) -> Response {
+    reply(200, true, "success", started, None)
+}
+
+pub(super) fn fail(status: u16, reason: &str, started: Instant) -> Response {
     reply(status, false, reason, started, None)
 }
 
@@ -332,16 +337,19 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
         Ok(output) => output,
         Err(reason) => return fail(400, &reason, started),
     };
+    // From here on every reply, rows or not, has the requested format's content type and
+    // compression: the peer sets both before it runs the statement (reference §3.2 step 6).
+    let content_type = output.format.content_type();
+    // Only the exact value compresses, as the peer; any other is no compression.
+    let gzip = req.compress == "gzip";
     let statement = match sql::parse(&req.q) {
         Ok(s) => s,
-        Err(e) => return fail(400, &e.to_string(), started),
+        Err(e) => return in_format(fail(400, &e.to_string(), started), content_type, gzip),
     };
     let outcome = match sql::execute(app, &statement, &req.p, sql::Dialect::Machbase).await {
         Ok(Outcome::Rows(result)) => {
-            let content_type = output.format.content_type();
             let body = QueryBody::new(result.columns, result.rows, output.into_encoder());
-            // Only the exact value compresses, as the peer; any other is no compression.
-            if req.compress == "gzip" {
+            if gzip {
                 let gzip = Box::new(GzipBody::new(Box::new(body)));
                 return Response::stream(200, content_type, gzip)
                     .with_header("Content-Encoding", "gzip");
@@ -351,10 +359,26 @@ pub async fn query(app: &App, request: &mut Request, started: Instant) -> Respon
         Ok(done) => Ok(user_message(&done)),
         Err(e) => Err(e),
     };
-    match outcome {
+    let response = match outcome {
         Ok(reason) => reply(200, true, &reason, started, None),
         Err(e) => query_error(&e, started),
+    };
+    in_format(response, content_type, gzip)
+}
+
+/// A JSON reply built whole (a statement's message or an error) relabelled as the requested
+/// format's content type, as the peer sends it, and gzipped when `compress=gzip`.
+fn in_format(mut response: Response, content_type: &str, gzip: bool) -> Response {
+    for (name, value) in &mut response.headers {
+        if name.eq_ignore_ascii_case("content-type") {
+            *value = content_type.to_owned();
+        }
     }
+    if gzip && let ResponseBody::Bytes(bytes) = &mut response.body {
+        *bytes = crate::output::gzip_bytes(std::mem::take(bytes));
+        response = response.with_header("Content-Encoding", "gzip");
+    }
+    response
 }
 
 /// The reply's format and value options from the request's parameters (reference §3.4).

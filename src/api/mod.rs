@@ -8,12 +8,16 @@
 mod admin;
 mod clickhouse;
 mod machbase;
+mod machbase_web;
 mod proton;
 mod proton_ddl;
 mod proton_errors;
 mod proton_json;
 mod proton_search;
 mod query_request;
+mod web_auth;
+
+pub use web_auth::WebAuth;
 
 use std::time::Instant;
 
@@ -32,6 +36,7 @@ async fn dispatch(app: &App, request: &mut Request, started: Instant) -> Respons
     match (method.as_str(), path.as_str()) {
         ("GET" | "HEAD", "/healthz") => admin::healthz(),
         (_, "/db/query") => machbase::query(app, request, started).await,
+        (_, p) if p.starts_with("/web/api/") => machbase_web::route(app, request, started).await,
         (_, p) if p == "/db/write" || p.starts_with("/db/write/") => {
             let table = p.strip_prefix("/db/write/").unwrap_or("").to_owned();
             machbase::write(app, request, &table, started).await

@@ -80,6 +80,25 @@ impl GzipBody {
     }
 }
 
+/// One gzip member of `data`, for a reply built whole (a statement's message, an error).
+pub fn gzip_bytes(data: Vec<u8>) -> Vec<u8> {
+    /// Hands over `data` in one piece.
+    struct Whole(Option<Vec<u8>>);
+    impl BodySource for Whole {
+        fn next_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, String> {
+            if let Some(data) = self.0.take() {
+                out.extend_from_slice(&data);
+            }
+            Ok(false)
+        }
+    }
+    let mut body = GzipBody::new(Box::new(Whole(Some(data))));
+    let mut out = Vec::new();
+    // The inner body never fails and ends on its first call, so this is one round.
+    while let Ok(true) = body.next_chunk(&mut out) {}
+    out
+}
+
 impl BodySource for GzipBody {
     fn next_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, String> {
         if self.done {
@@ -160,6 +179,13 @@ mod tests {
             assert_eq!(gunzip(&member), whole);
         }
         assert!(gzip_parts(vec![csv.clone()]).len() < csv.len() / 4);
+    }
+
+    #[test]
+    fn whole_bytes_are_one_member() {
+        let reply = br#"{"success":true,"reason":"Created successfully.","elapse":"1ms"}"#;
+        assert_eq!(gunzip(&gzip_bytes(reply.to_vec())), reply);
+        assert_eq!(gunzip(&gzip_bytes(Vec::new())), b"");
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod gzip;
 mod machbase;
 
 pub use clickhouse::{ClickHouseEncoder, ClickHouseFormat, slash_escaped_json_string};
-pub use gzip::GzipBody;
+pub use gzip::{GzipBody, gzip_bytes};
 pub use machbase::{
     BinaryFormat, BoxOptions, BoxStyle, JsonShape, MachbaseFormat, MachbaseOutput, TimeText,
     ValueFormat, precision_digits,

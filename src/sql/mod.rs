@@ -30,7 +30,7 @@ mod vtables;
 
 pub use crate::catalog::Dialect;
 pub use ddl::{DdlOutcome, execute_create, execute_drop};
-pub use exec::{QueryResult, RowSource, run_select_in};
+pub use exec::{QueryResult, RowSource, VecSource, run_select_in};
 pub use parser::{ParseError, parse};
 pub use schema::ResultColumn;
 

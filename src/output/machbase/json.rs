@@ -2,6 +2,10 @@
 //! `{"data":{"columns":[...],"types":[...],"rows":[...]},"success":true,"reason":"success",
 //! "elapse":"..."}`.
 //!
+//! The UI API (`/web/api/tables...`, reference §3.5) answers gin's `QueryResponse` instead:
+//! `{"success":true,"reason":"success","elapse":"...","data":{"columns":[...],"types":[...],
+//! "rows":[...]}}`, the same columns, types and values in another envelope (`Envelope::Ui`).
+//!
 //! Four shapes for `rows` (`JsonShape`), chosen by the request with the peer's precedence
 //! rowsArray > transpose > rowsFlatten > default. `precision` rounds floats in the default
 //! shape only: the peer prints the others with Go's `json.Marshal`, which ignores it.
@@ -32,6 +36,15 @@ pub enum JsonShape {
     Columns,
 }
 
+/// Where `success`, `reason` and `elapse` go around `data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    /// `/db/query`'s streamed encoder: `data` first.
+    Query,
+    /// The UI API's `QueryResponse`: `data` last; `elapse` is taken when `data` starts.
+    Ui,
+}
+
 /// One key of a `rowsArray` object: the row number or a column's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {
@@ -42,6 +55,7 @@ enum Key {
 pub struct JsonEncoder {
     values: ValueFormat,
     shape: JsonShape,
+    envelope: Envelope,
     rownum: bool,
     started: Instant,
     rows: u64,
@@ -53,10 +67,11 @@ pub struct JsonEncoder {
 }
 
 impl JsonEncoder {
-    pub fn new(output: MachbaseOutput, shape: JsonShape) -> JsonEncoder {
+    pub fn new(output: MachbaseOutput, shape: JsonShape, envelope: Envelope) -> JsonEncoder {
         JsonEncoder {
             values: output.values,
             shape,
+            envelope,
             // As the peer: "rownum does not effective in transpose mode".
             rownum: output.rownum && shape != JsonShape::Columns,
             started: output.started,
@@ -88,7 +103,15 @@ impl JsonEncoder {
 
 impl Encoder for JsonEncoder {
     fn begin(&mut self, columns: &[ResultColumn], out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"data\":{\"columns\":[");
+        if self.envelope == Envelope::Ui {
+            out.extend_from_slice(b"{\"success\":true,\"reason\":\"success\",\"elapse\":");
+            let elapse = timefmt::go_duration(self.started.elapsed().as_nanos() as u64);
+            json_string(&elapse, true, out);
+            out.extend_from_slice(b",");
+        } else {
+            out.push(b'{');
+        }
+        out.extend_from_slice(b"\"data\":{\"columns\":[");
         if self.rownum {
             out.extend_from_slice(b"\"ROWNUM\"");
         }
@@ -206,6 +229,10 @@ impl Encoder for JsonEncoder {
                 out.push(b']');
             }
         }
+        if self.envelope == Envelope::Ui {
+            out.extend_from_slice(b"]}}");
+            return;
+        }
         let elapse = timefmt::go_duration(self.started.elapsed().as_nanos() as u64);
         out.extend_from_slice(b"]},\"success\":true,\"reason\":\"success\",\"elapse\":");
         json_string(&elapse, true, out);
@@ -249,6 +276,26 @@ mod tests {
         let out = output(MachbaseFormat::Json(JsonShape::Rows), "ns", "");
         let empty = encode(out, &car_columns(), vec![]).unwrap();
         assert!(empty.contains(r#""rows":[]},"success""#), "{empty}");
+    }
+
+    #[test]
+    fn ui_envelope_puts_data_last() {
+        let body = json_ui(car_rows());
+        let (head, data) = body.split_at(body.find(",\"data\":").unwrap());
+        assert!(
+            head.starts_with(r#"{"success":true,"reason":"success","elapse":""#),
+            "{body}"
+        );
+        assert_eq!(
+            data,
+            r#","data":{"columns":["name","time","value"],"types":["string","datetime","double"],"rows":[["my-car",1670380342000000000,1.0001],["my-car",1670380343000000000,2.0002]]}}"#
+        );
+        assert!(json_ui(vec![]).ends_with(r#""rows":[]}}"#));
+    }
+
+    fn json_ui(rows: Vec<Vec<Value>>) -> String {
+        let out = output(MachbaseFormat::UiJson, "ns", "");
+        encode(out, &car_columns(), rows).unwrap()
     }
 
     #[test]

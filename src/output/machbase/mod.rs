@@ -36,6 +36,9 @@ use super::Encoder;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MachbaseFormat {
     Json(JsonShape),
+    /// The UI API's reply (reference §3.5): JSON rows with `success`, `reason` and `elapse`
+    /// before `data`, sent with gin's `ctx.JSON` content type.
+    UiJson,
     Csv {
         delimiter: u8,
     },
@@ -51,6 +54,7 @@ impl MachbaseFormat {
     pub fn content_type(&self) -> &'static str {
         match self {
             MachbaseFormat::Json(_) => "application/json",
+            MachbaseFormat::UiJson => "application/json; charset=utf-8",
             MachbaseFormat::Csv { .. } => "text/csv; charset=utf-8",
             MachbaseFormat::Ndjson => "application/x-ndjson",
             MachbaseFormat::Box(_) | MachbaseFormat::Discard => "text/plain",
@@ -74,7 +78,14 @@ pub struct MachbaseOutput {
 impl MachbaseOutput {
     pub fn into_encoder(self) -> Box<dyn Encoder> {
         match self.format {
-            MachbaseFormat::Json(shape) => Box::new(json::JsonEncoder::new(self, shape)),
+            MachbaseFormat::Json(shape) => {
+                Box::new(json::JsonEncoder::new(self, shape, json::Envelope::Query))
+            }
+            MachbaseFormat::UiJson => Box::new(json::JsonEncoder::new(
+                self,
+                JsonShape::Rows,
+                json::Envelope::Ui,
+            )),
             MachbaseFormat::Csv { delimiter } => Box::new(csv::CsvEncoder::new(self, delimiter)),
             MachbaseFormat::Ndjson => Box::new(ndjson::NdjsonEncoder::new(self)),
             MachbaseFormat::Box(options) => Box::new(r#box::BoxEncoder::new(self, options)),

@@ -94,7 +94,7 @@ impl BinaryFormat {
         }
         match self {
             BinaryFormat::Hex => hex_bytes(bytes, out),
-            BinaryFormat::Base64 => base64(bytes, out),
+            BinaryFormat::Base64 => crate::base64::encode_standard(bytes, out),
             BinaryFormat::Bytes => {
                 out.push(b'[');
                 for (i, b) in bytes.iter().enumerate() {
@@ -113,24 +113,6 @@ impl BinaryFormat {
                 }
             }
         }
-    }
-}
-
-/// Standard base64 with padding (RFC 4648 §4), as Go's `base64.StdEncoding`.
-fn base64(bytes: &[u8], out: &mut Vec<u8>) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sextet = |v: u32| ALPHABET[(v & 63) as usize];
-    for group in bytes.chunks(3) {
-        let b = |i: usize| u32::from(group.get(i).copied().unwrap_or(0));
-        let v = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(sextet(v >> 18));
-        out.push(sextet(v >> 12));
-        out.push(if group.len() > 1 {
-            sextet(v >> 6)
-        } else {
-            b'='
-        });
-        out.push(if group.len() > 2 { sextet(v) } else { b'=' });
     }
 }
 
