@@ -9,7 +9,7 @@
 //! relation); `eval` (binding names and evaluating expressions); `functions` (scalar
 //! functions); `aggregate` (aggregates and GROUP BY); `plan` (WHERE to key ranges); `exec`
 //! (the SELECT pipeline); `vtables` (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE);
-//! `ddl` (CREATE, DROP); `listing` (SHOW, DESCRIBE).
+//! `ddl` (CREATE, DROP, RENAME); `listing` (SHOW, DESCRIBE).
 //!
 //! Not here: HTTP parameters and response shapes (`api`), encoders (`output`), storage
 //! layout (`store`).
@@ -29,7 +29,7 @@ mod schema;
 mod vtables;
 
 pub use crate::catalog::Dialect;
-pub use ddl::{DdlOutcome, execute_create, execute_drop};
+pub use ddl::{DdlOutcome, execute_create, execute_drop, execute_rename};
 #[allow(
     unused_imports,
     reason = "kept for callers written against the first engine API"
@@ -63,6 +63,7 @@ pub async fn execute(
         Statement::Select(s) => Outcome::Rows(run_select_in(app, s, params, dialect)?),
         Statement::Create(c) => Outcome::Ddl(execute_create(app, c).await?),
         Statement::Drop(d) => Outcome::Ddl(execute_drop(app, d).await?),
+        Statement::Rename(r) => Outcome::Ddl(execute_rename(app, r).await?),
         Statement::Insert(i) => Outcome::Inserted(dml::insert(app, i, params, dialect).await?),
         Statement::Delete(d) => Outcome::Deleted(dml::delete(app, d, params).await?),
         Statement::ShowTables { streams } => {
