@@ -253,7 +253,7 @@ fn errors_are_clickhouse_text_with_protons_status() {
             "SELEC id FROM test_rest",
             400,
             "62",
-            "Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\n",
+            "Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, RENAME, ALTER, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\n",
         ),
         (
             "SELECT id FROM nosuch",

@@ -156,7 +156,7 @@ fn search_errors_have_protons_shape() {
         (
             r#"{"query":"SELEC 1"}"#,
             400,
-            "{\"code\":62,\"error_msg\":\"Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\",\"request_id\":\"1402\"}\n",
+            "{\"code\":62,\"error_msg\":\"Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, RENAME, ALTER, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\",\"request_id\":\"1402\"}\n",
         ),
         (
             r#"{"query":"DROP STREAM foo"}"#,
@@ -394,12 +394,13 @@ fn ddl_create_refusals() {
             400,
             err(57, "Stream 'default.foo' already exists."),
         ),
-        // What tidegate cannot honour is refused, not dropped.
+        // A kv key naming a column the stream does not have (Proton: UNKNOWN_IDENTIFIER).
         (
-            r#"{"name":"t","columns":[{"name":"i","type":"int"},{"name":"k","type":"string"}],"mode":"changelog_kv","primary_key":"k"}"#.into(),
-            501,
-            exception(48, "NOT_IMPLEMENTED", "Storage mode 'changelog_kv' is not supported by tidegate"),
+            r#"{"name":"t","columns":[{"name":"i","type":"int"},{"name":"k","type":"string"}],"mode":"versioned_kv","primary_key":"nope"}"#.into(),
+            404,
+            exception(47, "UNKNOWN_IDENTIFIER", "Missing column: 'nope' in stream t"),
         ),
+        // What tidegate cannot honour is refused, not dropped.
         (
             format!(r#"{{"name":"t",{cols},"ttl_expression":"_tp_time + INTERVAL 1 DAY"}}"#),
             501,
