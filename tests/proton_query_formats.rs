@@ -117,7 +117,7 @@ fn json_formats() {
          \t],\n\n\t\"data\":\n\t[\n\
          \t\t{\n\t\t\t\"id\": \"dev1\",\n\t\t\t\"location\": \"ca\",\n\t\t\t\"value\": 100,\n\t\t\t\"timestamp\": \"2020-01-01 11:11:11.000\"\n\t\t}\n\
          \t],\n\n\t\"rows\": 1,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 1,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 4,\n\t\t\"bytes_read\": 166\n\t}\n}\n"
     );
     assert_eq!(
         without_elapsed(&proton_query(
@@ -131,7 +131,7 @@ fn json_formats() {
          \t\t[\"dev1\", 100],\n\
          \t\t[\"dev2\", 100]\n\
          \t],\n\n\t\"rows\": 2,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 2,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 4,\n\t\t\"bytes_read\": 166\n\t}\n}\n"
     );
     // No rows: an empty data array, as ClickHouse frames it.
     assert_eq!(
@@ -142,7 +142,7 @@ fn json_formats() {
         "{\n\t\"meta\":\n\t[\n\
          \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"string\"\n\t\t}\n\
          \t],\n\n\t\"data\":\n\t[\n\n\t],\n\n\t\"rows\": 0,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 0,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 4,\n\t\t\"bytes_read\": 166\n\t}\n}\n"
     );
     let r = proton_get(&s, &format!("{SELECT} FORMAT JSONEachRow"));
     assert_eq!(
@@ -290,4 +290,37 @@ fn errors_are_clickhouse_text_with_protons_status() {
             "{sql}"
         );
     }
+}
+
+#[test]
+fn nullable_meta_and_read_statistics() {
+    let s = Server::start("proton-formats-nullable");
+    create_stream(
+        &s,
+        "n (id int32, note nullable(string), v nullable(float64))",
+    );
+    proton_ingest_ok(
+        &s,
+        "n",
+        r#"{"columns":["id","note","v","_tp_time"],"data":[[1,"ab",null,"2024-01-01 00:00:00"],[2,null,2.5,"2024-01-01 00:00:01"],[3,"xyz",1,"2024-01-01 00:00:02"]]}"#,
+    );
+    // A column passed through keeps `nullable(T)`; a computed one is typed by its expression.
+    // The scan read all 3 rows though WHERE kept 2: per row id 4, note 1 + (len + 8),
+    // v 1 + 8, _tp_time 8, so 3 rows are (4+11+9+8) + (4+9+9+8) + (4+12+9+8) = 95 bytes.
+    assert_eq!(
+        without_elapsed(&proton_query(
+            &s,
+            "SELECT id, note, v, length(note) AS l FROM table(n) WHERE id > 1 ORDER BY id FORMAT JSONCompact"
+        )),
+        "{\n\t\"meta\":\n\t[\n\
+         \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"int32\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"note\",\n\t\t\t\"type\": \"nullable(string)\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"v\",\n\t\t\t\"type\": \"nullable(float64)\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"l\",\n\t\t\t\"type\": \"int64\"\n\t\t}\n\
+         \t],\n\n\t\"data\":\n\t[\n\
+         \t\t[2, null, 2.5, null],\n\
+         \t\t[3, \"xyz\", 1, \"3\"]\n\
+         \t],\n\n\t\"rows\": 2,\n\n\
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 95\n\t}\n}\n"
+    );
 }

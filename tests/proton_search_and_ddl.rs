@@ -60,7 +60,7 @@ fn search_answers_json_compact() {
          \t],\n\n\t\"data\":\n\t[\n\
          \t\t[1, \"hello\"],\n\t\t[2, \"world\"],\n\t\t[3, \"a\\/b\"]\n\
          \t],\n\n\t\"rows\": 3,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 73\n\t}\n}\n"
     );
     // offset and page_size page the rows, and the envelope says how many the page saw.
     let r = post(
@@ -74,7 +74,7 @@ fn search_answers_json_compact() {
          \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"int32\"\n\t\t}\n\
          \t],\n\n\t\"data\":\n\t[\n\t\t[2]\n\t],\n\n\t\"rows\": 1,\n\n\
          \t\"rows_before_limit_at_least\": 2,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 1,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 73\n\t}\n}\n"
     );
     // `default_format=` chooses another format.
     let r = post(

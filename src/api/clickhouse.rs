@@ -86,7 +86,7 @@ async fn answer(
             let body = QueryBody::new(
                 result.columns,
                 result.rows,
-                Box::new(ClickHouseEncoder::new(format, started)),
+                Box::new(ClickHouseEncoder::new(format, started).with_read_stats(result.read)),
             );
             Response::stream(200, format.content_type(), Box::new(body))
                 .with_header("x-timeplus-format", format.name())

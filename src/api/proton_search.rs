@@ -101,7 +101,8 @@ pub async fn search(app: &App, request: &mut Request, id: &str) -> Response {
         Ok(r) => r,
         Err(e) => return exception_reply(&query_exception(&e), id),
     };
-    let mut encoder = ClickHouseEncoder::new(format, started);
+    let mut encoder =
+        ClickHouseEncoder::new(format, started).with_read_stats(Arc::clone(&result.read));
     let rows: Box<dyn RowSource> = match page {
         None => result.rows,
         Some((offset, size)) => {

@@ -8,7 +8,7 @@
 //! Files: `lexer`, `parser` and `ast` (text to statements); `schema` (the columns of a
 //! relation); `eval` (binding names and evaluating expressions); `functions` (scalar
 //! functions); `aggregate` (aggregates and GROUP BY); `plan` (WHERE to key ranges); `exec`
-//! (the SELECT pipeline); `vtables` (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE);
+//! (the SELECT pipeline); `read_stats` (rows and bytes a query read); `vtables` (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE);
 //! `ddl` (CREATE, DROP, RENAME); `listing` (SHOW, DESCRIBE).
 //!
 //! Not here: HTTP parameters and response shapes (`api`), encoders (`output`), storage
@@ -25,6 +25,7 @@ pub mod lexer;
 mod listing;
 pub mod parser;
 mod plan;
+mod read_stats;
 mod schema;
 mod vtables;
 
@@ -37,6 +38,7 @@ pub use ddl::{DdlOutcome, execute_create, execute_drop, execute_rename};
 pub use exec::run_select;
 pub use exec::{QueryResult, RowSource, run_select_in};
 pub use parser::{ParseError, parse};
+pub use read_stats::ReadStats;
 pub use schema::ResultColumn;
 
 use crate::app::App;
