@@ -324,3 +324,63 @@ fn nullable_meta_and_read_statistics() {
          \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 95\n\t}\n}\n"
     );
 }
+
+/// The raw reply to `request` (HTTP/1.1, the connection closed by the client's header).
+fn raw_reply(s: &Server, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+#[test]
+fn an_error_after_rows_were_sent_is_appended_and_the_body_left_unterminated() {
+    let s = Server::start("proton-formats-late-error");
+    create_stream(&s, "late (id int32, t string)");
+    proton_ingest_ok(
+        &s,
+        "late",
+        r#"{"columns":["id","t","_tp_time"],"data":[[1,"2024-01-01 00:00:00","2024-01-01 00:00:00"],[2,"not a time","2024-01-01 00:00:01"]]}"#,
+    );
+    // The first row prints before the second fails: the 200 head is already out.
+    let sql = "SELECT id, to_datetime(t) FROM table(late)";
+    let raw = raw_reply(
+        &s,
+        &format!(
+            "GET /?query={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            enc(sql)
+        ),
+    );
+    assert!(raw.starts_with("HTTP/1.1 200 OK\r\n"), "{raw}");
+    let body = &raw[raw.find("\r\n\r\n").unwrap() + 4..];
+    assert!(
+        body.contains("1\t2024-01-01 00:00:00\n")
+            && body.contains(
+                "Code: 36. DB::Exception: cannot parse 'not a time' as a datetime. (BAD_ARGUMENTS)\n"
+            ),
+        "{body:?}"
+    );
+    assert!(!body.ends_with("0\r\n\r\n"), "terminated: {body:?}");
+    // Proton's search appends its error JSON instead.
+    let query = r#"{"query":"SELECT id, to_datetime(t) FROM table(late)"}"#;
+    let raw = raw_reply(
+        &s,
+        &format!(
+            "POST /proton/v1/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\nx-proton-query-id: q1\r\nContent-Length: {}\r\n\r\n{query}",
+            query.len()
+        ),
+    );
+    assert!(raw.starts_with("HTTP/1.1 200 OK\r\n"), "{raw}");
+    assert!(
+        raw.contains("{\"code\":36,\"error_msg\":\"Code: 36. DB::Exception: cannot parse 'not a time' as a datetime. (BAD_ARGUMENTS)\",\"request_id\":\"q1\"}\n"),
+        "{raw:?}"
+    );
+    assert!(!raw.ends_with("0\r\n\r\n"), "terminated: {raw:?}");
+    // The server keeps serving.
+    assert_eq!(proton_query(&s, "SELECT count() FROM table(late)"), "2\n");
+}
