@@ -112,67 +112,87 @@ fn proton_errors() {
     proton_ingest_ok(&s, "foo", ok);
 
     let h = [("x-timeplus-request-id", "r1")];
-    let cases: [(&str, &str, u16, &str); 9] = [
+    // The last field: the reply is an exception (thrown while the INSERT runs), which ends in
+    // `\n` and names its code in `x-timeplus-exception-code` (reference §1.5, §1.6, case 7).
+    let cases: [(&str, &str, u16, &str, bool); 9] = [
         (
             "/proton/v1/ingest/streams/foo",
             r#"{"data":[[1,"a"]]}"#,
             400,
             r#"{"code":117,"error_msg":"Invalid Request, 'columns' field is missing","request_id":"r1"}"#,
+            false,
         ),
         (
             "/proton/v1/ingest/streams/foo",
             r#"{"columns":["id"]}"#,
             400,
             r#"{"code":117,"error_msg":"Invalid Request, missing 'data' field","request_id":"r1"}"#,
+            false,
         ),
         (
             "/proton/v1/ingest/streams/foo",
             r#"{"columns":"id","data":[[1]]}"#,
             400,
             r#"{"code":117,"error_msg":"Invalid Request, 'columns' field is invalid","request_id":"r1"}"#,
+            false,
         ),
         (
             "/proton/v1/ingest/streams/foo",
             r#"{"columns":[],"data":[[1]]}"#,
             400,
             r#"{"code":117,"error_msg":"Invalid Request: 'columns' is empty","request_id":"r1"}"#,
+            false,
         ),
         (
             "/proton/v1/ingest/streams/nosuch",
             ok,
             404,
             r#"{"code":60,"error_msg":"Code: 60. DB::Exception: Stream default.nosuch doesn't exist. (UNKNOWN_STREAM)","request_id":"r1"}"#,
+            true,
         ),
         (
             "/proton/v1/ingest/streams/foo",
             r#"{"columns":["id","nope"],"data":[[1,"x"]]}"#,
             400,
             r#"{"code":16,"error_msg":"No such column nope in stream default.foo","request_id":"r1"}"#,
+            true,
         ),
         (
             "/proton/v1/ingest/streams/foo",
             r#"{"columns":["id","name"],"data":[[1,"x",1]]}"#,
             400,
             r#"{"code":27,"error_msg":"Code: 27. DB::ParsingException: Cannot parse input: row has 3 values, but 'columns' lists 2: (at row 1)","request_id":"r1"}"#,
+            true,
         ),
         (
             "/proton/v1/ingest/streams/foo?mode=bogus",
             ok,
             400,
             r#"{"code":408,"error_msg":"No support ingest mode: bogus","request_id":"r1"}"#,
+            false,
         ),
         (
             "/proton/v1/ingest/streams/foo",
             r#"{"columns":["id","name"],"data":[[1,"x"]"#,
             400,
             r#"{"code":117,"error_msg":"JSON: unexpected end of JSON input (line 1, byte 40)","request_id":"r1"}"#,
+            false,
         ),
     ];
-    for (path, body, status, reply) in cases {
+    for (path, body, status, reply, exception) in cases {
         let r = s.request("POST", path, &h, body.as_bytes());
+        let newline = if exception { "\n" } else { "" };
         assert_eq!(
             (r.status, r.text()),
-            (status, reply.to_owned()),
+            (status, format!("{reply}{newline}")),
+            "{path} {body}"
+        );
+        let code = reply
+            .strip_prefix("{\"code\":")
+            .and_then(|rest| rest.split(',').next());
+        assert_eq!(
+            r.header("x-timeplus-exception-code"),
+            code.filter(|_| exception),
             "{path} {body}"
         );
     }

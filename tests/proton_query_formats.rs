@@ -117,7 +117,7 @@ fn json_formats() {
          \t],\n\n\t\"data\":\n\t[\n\
          \t\t{\n\t\t\t\"id\": \"dev1\",\n\t\t\t\"location\": \"ca\",\n\t\t\t\"value\": 100,\n\t\t\t\"timestamp\": \"2020-01-01 11:11:11.000\"\n\t\t}\n\
          \t],\n\n\t\"rows\": 1,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 1,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 4,\n\t\t\"bytes_read\": 166\n\t}\n}\n"
     );
     assert_eq!(
         without_elapsed(&proton_query(
@@ -131,7 +131,7 @@ fn json_formats() {
          \t\t[\"dev1\", 100],\n\
          \t\t[\"dev2\", 100]\n\
          \t],\n\n\t\"rows\": 2,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 2,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 4,\n\t\t\"bytes_read\": 166\n\t}\n}\n"
     );
     // No rows: an empty data array, as ClickHouse frames it.
     assert_eq!(
@@ -142,7 +142,7 @@ fn json_formats() {
         "{\n\t\"meta\":\n\t[\n\
          \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"string\"\n\t\t}\n\
          \t],\n\n\t\"data\":\n\t[\n\n\t],\n\n\t\"rows\": 0,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 0,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 4,\n\t\t\"bytes_read\": 166\n\t}\n}\n"
     );
     let r = proton_get(&s, &format!("{SELECT} FORMAT JSONEachRow"));
     assert_eq!(
@@ -253,7 +253,7 @@ fn errors_are_clickhouse_text_with_protons_status() {
             "SELEC id FROM test_rest",
             400,
             "62",
-            "Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\n",
+            "Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, RENAME, ALTER, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\n",
         ),
         (
             "SELECT id FROM nosuch",
@@ -290,4 +290,97 @@ fn errors_are_clickhouse_text_with_protons_status() {
             "{sql}"
         );
     }
+}
+
+#[test]
+fn nullable_meta_and_read_statistics() {
+    let s = Server::start("proton-formats-nullable");
+    create_stream(
+        &s,
+        "n (id int32, note nullable(string), v nullable(float64))",
+    );
+    proton_ingest_ok(
+        &s,
+        "n",
+        r#"{"columns":["id","note","v","_tp_time"],"data":[[1,"ab",null,"2024-01-01 00:00:00"],[2,null,2.5,"2024-01-01 00:00:01"],[3,"xyz",1,"2024-01-01 00:00:02"]]}"#,
+    );
+    // A column passed through keeps `nullable(T)`; a computed one is typed by its expression.
+    // The scan read all 3 rows though WHERE kept 2: per row id 4, note 1 + (len + 8),
+    // v 1 + 8, _tp_time 8, so 3 rows are (4+11+9+8) + (4+9+9+8) + (4+12+9+8) = 95 bytes.
+    assert_eq!(
+        without_elapsed(&proton_query(
+            &s,
+            "SELECT id, note, v, length(note) AS l FROM table(n) WHERE id > 1 ORDER BY id FORMAT JSONCompact"
+        )),
+        "{\n\t\"meta\":\n\t[\n\
+         \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"int32\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"note\",\n\t\t\t\"type\": \"nullable(string)\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"v\",\n\t\t\t\"type\": \"nullable(float64)\"\n\t\t},\n\
+         \t\t{\n\t\t\t\"name\": \"l\",\n\t\t\t\"type\": \"int64\"\n\t\t}\n\
+         \t],\n\n\t\"data\":\n\t[\n\
+         \t\t[2, null, 2.5, null],\n\
+         \t\t[3, \"xyz\", 1, \"3\"]\n\
+         \t],\n\n\t\"rows\": 2,\n\n\
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 95\n\t}\n}\n"
+    );
+}
+
+/// The raw reply to `request` (HTTP/1.1, the connection closed by the client's header).
+fn raw_reply(s: &Server, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&s.addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+#[test]
+fn an_error_after_rows_were_sent_is_appended_and_the_body_left_unterminated() {
+    let s = Server::start("proton-formats-late-error");
+    create_stream(&s, "late (id int32, t string)");
+    proton_ingest_ok(
+        &s,
+        "late",
+        r#"{"columns":["id","t","_tp_time"],"data":[[1,"2024-01-01 00:00:00","2024-01-01 00:00:00"],[2,"not a time","2024-01-01 00:00:01"]]}"#,
+    );
+    // The first row prints before the second fails: the 200 head is already out.
+    let sql = "SELECT id, to_datetime(t) FROM table(late)";
+    let raw = raw_reply(
+        &s,
+        &format!(
+            "GET /?query={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            enc(sql)
+        ),
+    );
+    assert!(raw.starts_with("HTTP/1.1 200 OK\r\n"), "{raw}");
+    let body = &raw[raw.find("\r\n\r\n").unwrap() + 4..];
+    assert!(
+        body.contains("1\t2024-01-01 00:00:00\n")
+            && body.contains(
+                "Code: 36. DB::Exception: cannot parse 'not a time' as a datetime. (BAD_ARGUMENTS)\n"
+            ),
+        "{body:?}"
+    );
+    assert!(!body.ends_with("0\r\n\r\n"), "terminated: {body:?}");
+    // Proton's search appends its error JSON instead.
+    let query = r#"{"query":"SELECT id, to_datetime(t) FROM table(late)"}"#;
+    let raw = raw_reply(
+        &s,
+        &format!(
+            "POST /proton/v1/search HTTP/1.1\r\nHost: x\r\nConnection: close\r\nx-proton-query-id: q1\r\nContent-Length: {}\r\n\r\n{query}",
+            query.len()
+        ),
+    );
+    assert!(raw.starts_with("HTTP/1.1 200 OK\r\n"), "{raw}");
+    assert!(
+        raw.contains("{\"code\":36,\"error_msg\":\"Code: 36. DB::Exception: cannot parse 'not a time' as a datetime. (BAD_ARGUMENTS)\",\"request_id\":\"q1\"}\n"),
+        "{raw:?}"
+    );
+    assert!(!raw.ends_with("0\r\n\r\n"), "terminated: {raw:?}");
+    // The server keeps serving.
+    assert_eq!(proton_query(&s, "SELECT count() FROM table(late)"), "2\n");
 }

@@ -60,7 +60,7 @@ fn search_answers_json_compact() {
          \t],\n\n\t\"data\":\n\t[\n\
          \t\t[1, \"hello\"],\n\t\t[2, \"world\"],\n\t\t[3, \"a\\/b\"]\n\
          \t],\n\n\t\"rows\": 3,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 73\n\t}\n}\n"
     );
     // offset and page_size page the rows, and the envelope says how many the page saw.
     let r = post(
@@ -74,7 +74,7 @@ fn search_answers_json_compact() {
          \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"int32\"\n\t\t}\n\
          \t],\n\n\t\"data\":\n\t[\n\t\t[2]\n\t],\n\n\t\"rows\": 1,\n\n\
          \t\"rows_before_limit_at_least\": 2,\n\n\
-         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 1,\n\t\t\"bytes_read\": 0\n\t}\n}\n"
+         \t\"statistics\":\n\t{\n\t\t\"elapsed\": E,\n\t\t\"rows_read\": 3,\n\t\t\"bytes_read\": 73\n\t}\n}\n"
     );
     // `default_format=` chooses another format.
     let r = post(
@@ -156,7 +156,7 @@ fn search_errors_have_protons_shape() {
         (
             r#"{"query":"SELEC 1"}"#,
             400,
-            "{\"code\":62,\"error_msg\":\"Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\",\"request_id\":\"1402\"}\n",
+            "{\"code\":62,\"error_msg\":\"Code: 62. DB::Exception: syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, RENAME, ALTER, SHOW or DESCRIBE, but found `SELEC`. (SYNTAX_ERROR)\",\"request_id\":\"1402\"}\n",
         ),
         (
             r#"{"query":"DROP STREAM foo"}"#,
@@ -394,12 +394,13 @@ fn ddl_create_refusals() {
             400,
             err(57, "Stream 'default.foo' already exists."),
         ),
-        // What tidegate cannot honour is refused, not dropped.
+        // A kv key naming a column the stream does not have (Proton: UNKNOWN_IDENTIFIER).
         (
-            r#"{"name":"t","columns":[{"name":"i","type":"int"},{"name":"k","type":"string"}],"mode":"changelog_kv","primary_key":"k"}"#.into(),
-            501,
-            exception(48, "NOT_IMPLEMENTED", "Storage mode 'changelog_kv' is not supported by tidegate"),
+            r#"{"name":"t","columns":[{"name":"i","type":"int"},{"name":"k","type":"string"}],"mode":"versioned_kv","primary_key":"nope"}"#.into(),
+            404,
+            exception(47, "UNKNOWN_IDENTIFIER", "Missing column: 'nope' in stream t"),
         ),
+        // What tidegate cannot honour is refused, not dropped.
         (
             format!(r#"{{"name":"t",{cols},"ttl_expression":"_tp_time + INTERVAL 1 DAY"}}"#),
             501,

@@ -83,11 +83,13 @@ async fn answer(
     };
     match sql::execute(app, &statement, &[], sql::Dialect::Proton).await {
         Ok(Outcome::Rows(result)) => {
+            // ClickHouse's HTTP handler appends the exception's text to a started body.
             let body = QueryBody::new(
                 result.columns,
                 result.rows,
-                Box::new(ClickHouseEncoder::new(format, started)),
-            );
+                Box::new(ClickHouseEncoder::new(format, started).with_read_stats(result.read)),
+            )
+            .with_error_text(Box::new(|e| format!("{}\n", query_exception(e).text())));
             Response::stream(200, format.content_type(), Box::new(body))
                 .with_header("x-timeplus-format", format.name())
         }

@@ -445,6 +445,7 @@ fn user_message(outcome: &Outcome) -> String {
             "Created successfully.".into()
         }
         Outcome::Ddl(DdlOutcome::Dropped | DdlOutcome::NotFound) => "Dropped successfully.".into(),
+        Outcome::Ddl(DdlOutcome::Renamed) => "Altered successfully.".into(),
         Outcome::Rows(_) => "executed.".into(),
     }
 }

@@ -82,6 +82,7 @@ fn column(name: &str, ty: ColumnType) -> ResultColumn {
     ResultColumn {
         name: name.into(),
         ty,
+        nullable: false,
     }
 }
 

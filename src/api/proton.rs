@@ -50,11 +50,16 @@ pub fn error(status: u16, code: u32, message: &str, id: &str) -> Response {
 /// An exception's answer: the status of Proton's table, the exception's text as `error_msg`,
 /// a trailing newline and `x-timeplus-exception-code` (reference §1.5, §1.6).
 pub fn exception_reply(e: &Exception, id: &str) -> Response {
-    let mut r = error(e.status(), e.code, &e.text(), id);
+    as_exception(error(e.status(), e.code, &e.text(), id), e.code)
+}
+
+/// Turns an `error` reply into the exception path's shape: a trailing newline and
+/// `x-timeplus-exception-code`.
+fn as_exception(mut r: Response, code: u32) -> Response {
     if let ResponseBody::Bytes(b) = &mut r.body {
         b.push(b'\n');
     }
-    r.with_header("x-timeplus-exception-code", e.code.to_string())
+    r.with_header("x-timeplus-exception-code", code.to_string())
 }
 
 /// `{"request_id":"..."}`, the success reply of ingest and DDL.
@@ -118,17 +123,15 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
     };
     let encoding = match body_encoding(request.header("content-encoding")) {
         Ok(encoding) => encoding,
-        Err(message) => return error(501, 48, &message, id),
+        Err(message) => return as_exception(error(501, 48, &message, id), 48),
     };
     let Some(table) = app.catalog.get(stream) else {
-        return error(
-            404,
+        let e = Exception::new(
             60,
-            &format!(
-                "Code: 60. DB::Exception: Stream default.{stream} doesn't exist. (UNKNOWN_STREAM)"
-            ),
-            id,
+            "UNKNOWN_STREAM",
+            format!("Stream default.{stream} doesn't exist"),
         );
+        return exception_reply(&e, id);
     };
     let plan = IngestPlan {
         table,
@@ -227,6 +230,11 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
                 IngestErrorKind::Store(s) => (500, 1000, s.to_string()),
             };
             let mut response = error(status, code, &format!("{message}{stored}"), id);
+            // The handler answers a bad body shape itself; the rest are exceptions thrown while
+            // the INSERT runs (reference §1.5, §1.6).
+            if !matches!(e.kind, IngestErrorKind::Shape(_)) {
+                response = as_exception(response, code);
+            }
             if matches!(e.kind, IngestErrorKind::Body(_)) {
                 response.close = true;
             }

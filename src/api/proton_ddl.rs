@@ -9,8 +9,9 @@
 //!
 //! A create body becomes a typed `CreateTable` for `sql::execute_create`; no SQL text is built.
 //! Validation follows Proton's order and messages: the schema, then mode, primary key,
-//! granularities and shards (400, code 408), then existence (400, code 57). Settings tidegate
-//! cannot honour (kv modes, TTLs, ALIAS columns, TRUNCATE) are refused with 501 (code 48),
+//! granularities and shards (400, code 408), then existence (400, code 57). `mode` and
+//! `primary_key` go to the catalog as SQL's `SETTINGS mode=…` and `PRIMARY KEY` do. Settings
+//! tidegate cannot honour (TTLs, ALIAS columns, TRUNCATE) are refused with 501 (code 48),
 //! never silently dropped. Layout hints (`order_by_*`, `partition_by_*`, codecs, skipping
 //! indexes, comments) and `event_time_column` are accepted without effect, as the SQL path
 //! accepts their SETTINGS (README compatibility table).
@@ -23,7 +24,7 @@ use super::proton_json::{Kind, member, poco_string, read_object, validate};
 use crate::app::App;
 use crate::catalog::types::TypeError;
 use crate::catalog::{
-    ColumnRole, ColumnType, DefaultValue, Dialect, Table, TableKind, TypeArg, TypeName,
+    ColumnRole, ColumnType, DefaultValue, Dialect, TP_TIME, Table, TableKind, TypeArg, TypeName,
 };
 use crate::json_value::JsonValue;
 use crate::output::{float_text, plain_text};
@@ -37,9 +38,6 @@ use crate::value::Value;
 /// Proton's databases. tidegate keeps every stream in `default`; the other two exist in every
 /// Proton server and are empty here, so clients that list them get `[]`, not an error.
 const DATABASES: [&str; 3] = ["default", "neutron", "system"];
-
-/// The column Proton adds to `changelog` streams: +1 for an insert, -1 for a retraction.
-const TP_DELTA: &str = "_tp_delta";
 
 pub async fn route(app: &App, request: &mut Request, tail: &str, id: &str) -> Response {
     let parts: Vec<&str> = tail.split('/').filter(|p| !p.is_empty()).collect();
@@ -121,19 +119,29 @@ fn describe(t: &Table, out: &mut Vec<u8>) {
         poco_string(&c.ty.proton_name(), out);
         out.push(b'}');
     }
-    let changelog = t.columns.iter().any(|c| &*c.name == TP_DELTA);
-    let mode = if changelog { "changelog" } else { "append" };
     out.extend_from_slice(
         b"],\"engine\":\"Stream\",\"logstore_flush_messages\":0,\"logstore_flush_ms\":0,\
           \"logstore_retention_bytes\":-1,\"logstore_retention_ms\":-1,\"mode\":",
     );
-    poco_string(mode, out);
+    poco_string(t.mode.name(), out);
     out.extend_from_slice(b",\"name\":");
     poco_string(&t.name, out);
-    out.extend_from_slice(
-        b",\"order_by_expression\":\"_tp_time\",\"partition_by_expression\":\"\",\
-          \"primary_key\":\"_tp_time\"}",
-    );
+    // A kv stream is ordered by its key, as Proton requires ORDER BY = PRIMARY KEY there.
+    let key = if t.key_columns.is_empty() {
+        TP_TIME.to_owned()
+    } else {
+        let names: Vec<&str> = t
+            .key_columns
+            .iter()
+            .filter_map(|&i| t.columns.get(i).map(|c| &*c.name))
+            .collect();
+        names.join(", ")
+    };
+    out.extend_from_slice(b",\"order_by_expression\":");
+    poco_string(&key, out);
+    out.extend_from_slice(b",\"partition_by_expression\":\"\",\"primary_key\":");
+    poco_string(&key, out);
+    out.push(b'}');
 }
 
 /// A default as `DESCRIBE` prints it; string defaults unquoted, as Proton's REST shows them.
@@ -252,9 +260,6 @@ fn create_statement(body: &JsonValue) -> Result<CreateTable, Refusal> {
                 .into(),
         ));
     }
-    if kv {
-        return Err(not_supported(&format!("Storage mode '{mode}'")));
-    }
     if member(body, "ttl_expression").is_some() {
         return Err(not_supported("ttl_expression"));
     }
@@ -269,23 +274,24 @@ fn create_statement(body: &JsonValue) -> Result<CreateTable, Refusal> {
     for item in items {
         columns.push(column_def(item)?);
     }
-    if mode == "changelog" && !columns.iter().any(|c| c.name == TP_DELTA) {
-        columns.push(ColumnDef {
-            name: TP_DELTA.into(),
-            ty: TypeName {
-                name: "int8".into(),
-                args: Vec::new(),
-            },
-            role: ColumnRole::Plain,
-            summarized: false,
-            default: Some(Expr::Literal(Value::Int(1))),
-        });
-    }
+    // `(a, b)` or `a, b`; outside the kv modes the key only orders Proton's parts.
+    let primary_key = match text(body, "primary_key") {
+        Some(key) if kv => key
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .split(',')
+            .map(|k| k.trim().trim_matches('`').to_owned())
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(CreateTable {
         kind: TableKind::Stream,
         name: name.into(),
         if_not_exists: false,
         columns,
+        primary_key,
+        settings: vec![("mode".into(), mode.into())],
     })
 }
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::proton::{error, exception_reply};
 use super::proton_errors::{Exception, query_exception};
-use super::proton_json::{Kind, member, read_object, validate};
+use super::proton_json::{Kind, member, poco_string, read_object, validate};
 use crate::app::App;
 use crate::json_value::JsonValue;
 use crate::output::{ClickHouseEncoder, ClickHouseFormat, QueryBody};
@@ -101,7 +101,8 @@ pub async fn search(app: &App, request: &mut Request, id: &str) -> Response {
         Ok(r) => r,
         Err(e) => return exception_reply(&query_exception(&e), id),
     };
-    let mut encoder = ClickHouseEncoder::new(format, started);
+    let mut encoder =
+        ClickHouseEncoder::new(format, started).with_read_stats(Arc::clone(&result.read));
     let rows: Box<dyn RowSource> = match page {
         None => result.rows,
         Some((offset, size)) => {
@@ -115,7 +116,19 @@ pub async fn search(app: &App, request: &mut Request, id: &str) -> Response {
             })
         }
     };
-    let body = QueryBody::new(result.columns, rows, Box::new(encoder));
+    // Proton appends its error JSON to a started body (reference §2.3).
+    let request_id = id.to_owned();
+    let body = QueryBody::new(result.columns, rows, Box::new(encoder)).with_error_text(Box::new(
+        move |e| {
+            let e = query_exception(e);
+            let mut text = format!("{{\"code\":{},\"error_msg\":", e.code).into_bytes();
+            poco_string(&e.text(), &mut text);
+            text.extend_from_slice(b",\"request_id\":");
+            poco_string(&request_id, &mut text);
+            text.extend_from_slice(b"}\n");
+            String::from_utf8_lossy(&text).into_owned()
+        },
+    ));
     Response::stream(200, format.content_type(), Box::new(body))
         .with_header("x-timeplus-query-id", id)
         .with_header("x-timeplus-format", format.name())

@@ -2,18 +2,28 @@
 //!
 //! Layout (version 1): `1u8 | id u32 BE | kind u8 | name | column count varint | columns`,
 //! each column `name | type | nullable u8 | role u8 | summarized u8 | default`, strings as
-//! varint length + UTF-8. The exact bytes are pinned by a test: a change of layout must bump
-//! the version byte and keep reading version 1.
+//! varint length + UTF-8. Version 2 is version 1 with the version byte 2 and a stream-mode
+//! tail: `mode u8 | key count varint | key column indexes varint | version column varint`
+//! (index + 1, 0 = none). Tables without a mode (append streams, Machbase tables) are still
+//! written as version 1, so their bytes do not change. Version 1 streams with a `_tp_delta`
+//! column read as `changelog`, as tidegate created them before version 2. The exact bytes are
+//! pinned by tests: a change of layout must bump the version byte and keep reading the old.
 
-use super::table::{Column, ColumnRole, DefaultValue, Table, TableKind};
+use super::table::{Column, ColumnRole, DefaultValue, StreamMode, TP_DELTA, Table, TableKind};
 use super::types::ColumnType;
 use crate::bytes::{Reader, put_bytes, put_varint};
 use crate::value::Value;
 
 const VERSION: u8 = 1;
+const VERSION_MODES: u8 = 2;
+
+fn has_mode_tail(table: &Table) -> bool {
+    table.mode != StreamMode::Append || !table.key_columns.is_empty()
+}
 
 pub fn encode(table: &Table) -> Vec<u8> {
-    let mut out = vec![VERSION];
+    let tail = has_mode_tail(table);
+    let mut out = vec![if tail { VERSION_MODES } else { VERSION }];
     out.extend_from_slice(&table.id.to_be_bytes());
     out.push(match table.kind {
         TableKind::Tag => 0,
@@ -40,6 +50,19 @@ pub fn encode(table: &Table) -> Vec<u8> {
                 encode_literal(&mut out, v);
             }
         }
+    }
+    if tail {
+        out.push(match table.mode {
+            StreamMode::Append => 0,
+            StreamMode::Changelog => 1,
+            StreamMode::ChangelogKv => 2,
+            StreamMode::VersionedKv => 3,
+        });
+        put_varint(&mut out, table.key_columns.len() as u64);
+        for &k in &table.key_columns {
+            put_varint(&mut out, k as u64);
+        }
+        put_varint(&mut out, table.version_column.map_or(0, |v| v as u64 + 1));
     }
     out
 }
@@ -110,7 +133,8 @@ fn encode_literal(out: &mut Vec<u8>, v: &Value) {
 
 pub fn decode(bytes: &[u8]) -> Option<Table> {
     let mut r = Reader::new(bytes);
-    if r.u8()? != VERSION {
+    let version = r.u8()?;
+    if version != VERSION && version != VERSION_MODES {
         return None;
     }
     let id = u32::from_be_bytes(r.array()?);
@@ -149,10 +173,46 @@ pub fn decode(bytes: &[u8]) -> Option<Table> {
             summarized,
         });
     }
+    let (mode, key, version_column) = if version == VERSION_MODES {
+        let mode = match r.u8()? {
+            0 => StreamMode::Append,
+            1 => StreamMode::Changelog,
+            2 => StreamMode::ChangelogKv,
+            3 => StreamMode::VersionedKv,
+            _ => return None,
+        };
+        let count = usize::try_from(r.varint()?).ok()?;
+        let mut key = Vec::with_capacity(count.min(columns.len()));
+        for _ in 0..count {
+            key.push(usize::try_from(r.varint()?).ok()?);
+        }
+        let version_column = match r.varint()? {
+            0 => None,
+            v => Some(usize::try_from(v - 1).ok()?),
+        };
+        (mode, key, version_column)
+    } else if kind == TableKind::Stream && columns.iter().any(|c| &*c.name == TP_DELTA) {
+        (StreamMode::Changelog, Vec::new(), None)
+    } else {
+        (StreamMode::Append, Vec::new(), None)
+    };
     if !r.is_empty() {
         return None;
     }
-    Table::new(id, name, kind, columns).ok()
+    let name_at = |i: usize| columns.get(i).map(|c| c.name.to_string());
+    let key_names = key
+        .iter()
+        .map(|&i| name_at(i))
+        .collect::<Option<Vec<_>>>()?;
+    let version_name = match version_column {
+        Some(i) => Some(name_at(i)?),
+        None => None,
+    };
+    let key_refs: Vec<&str> = key_names.iter().map(String::as_str).collect();
+    Table::new(id, name, kind, columns)
+        .ok()?
+        .with_mode(mode, &key_refs, version_name.as_deref())
+        .ok()
 }
 
 fn decode_type(r: &mut Reader<'_>) -> Option<ColumnType> {
@@ -225,6 +285,77 @@ mod tests {
             ]
         );
         assert_eq!(decode(&bytes), Some(example()));
+    }
+
+    fn kv_stream() -> Table {
+        let col = |name: &str, ty| Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+            default: DefaultValue::None,
+            role: ColumnRole::Plain,
+            summarized: false,
+        };
+        let columns = vec![
+            col("k", ColumnType::String { len_max: None }),
+            col("v", ColumnType::Int64),
+            col(
+                "_tp_time",
+                ColumnType::DateTime {
+                    precision: 3,
+                    tz: None,
+                },
+            ),
+        ];
+        Table::new(3, "kv".into(), TableKind::Stream, columns)
+            .unwrap()
+            .with_mode(StreamMode::VersionedKv, &["k"], Some("v"))
+            .unwrap()
+    }
+
+    #[test]
+    fn exact_bytes_of_a_versioned_kv_stream() {
+        let bytes = encode(&kv_stream());
+        assert_eq!(
+            bytes,
+            [
+                2, 0, 0, 0, 3, 2, 2, b'k', b'v', 3, //
+                1, b'k', 12, 0, 0, 0, 0, 0, //
+                1, b'v', 5, 0, 0, 0, 0, //
+                8, b'_', b't', b'p', b'_', b't', b'i', b'm', b'e', 15, 3, 0, 0, 0, 0, 0, //
+                3, 1, 0, 2,
+            ]
+        );
+        assert_eq!(decode(&bytes), Some(kv_stream()));
+        for cut in 0..bytes.len() {
+            assert_eq!(decode(&bytes[..cut]), None, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn version_1_streams_with_tp_delta_read_as_changelog() {
+        let col = |name: &str, ty| Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+            default: DefaultValue::None,
+            role: ColumnRole::Plain,
+            summarized: false,
+        };
+        let time = ColumnType::DateTime {
+            precision: 3,
+            tz: None,
+        };
+        let t = Table::new(
+            4,
+            "c".into(),
+            TableKind::Stream,
+            vec![col("_tp_delta", ColumnType::Int8), col("_tp_time", time)],
+        )
+        .unwrap();
+        let bytes = encode(&t);
+        assert_eq!(bytes[0], 1);
+        assert_eq!(decode(&bytes).unwrap().mode, StreamMode::Changelog);
     }
 
     #[test]

@@ -14,7 +14,9 @@ pub mod codec;
 pub mod table;
 pub mod types;
 
-pub use table::{Column, ColumnRole, DefaultValue, TP_TIME, Table, TableKind};
+pub use table::{
+    Column, ColumnRole, DefaultValue, StreamMode, TP_DELTA, TP_TIME, Table, TableError, TableKind,
+};
 pub use types::{ColumnType, Dialect, TypeArg, TypeName};
 
 use std::sync::{Arc, RwLock};
@@ -27,7 +29,7 @@ pub struct Catalog {
 
 /// Strips the database/user qualifiers clients put before a table name: Machbase's
 /// `MACHBASEDB.SYS.T` and `SYS.T`, Proton's `default.t`. tidegate has one namespace.
-fn unqualified(name: &str) -> &str {
+pub fn unqualified(name: &str) -> &str {
     let mut rest = name;
     for prefix in ["machbasedb.", "sys.", "default."] {
         if let Some(head) = rest.get(..prefix.len())
@@ -81,6 +83,17 @@ impl Catalog {
 
     pub fn remove(&self, id: u32) {
         self.write().retain(|t| t.id != id);
+    }
+
+    /// Swaps in a new definition of the table with the same id (RENAME), keeping its place.
+    pub fn replace(&self, table: Table) -> Arc<Table> {
+        let table = Arc::new(table);
+        let mut tables = self.write();
+        match tables.iter_mut().find(|t| t.id == table.id) {
+            Some(slot) => *slot = Arc::clone(&table),
+            None => tables.push(Arc::clone(&table)),
+        }
+        table
     }
 }
 

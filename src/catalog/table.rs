@@ -10,6 +10,9 @@
 //! - A tag table has exactly one tag-name column (string) and one base-time column (datetime).
 //! - A stream has a `_tp_time` datetime column, which is its key time.
 //! - Column names are unique, ignoring case.
+//! - A kv stream (`changelog_kv`, `versioned_kv`) has at least one key column; a
+//!   `changelog_kv` or `changelog` stream has an int8 `_tp_delta` column (checked by
+//!   `Table::with_mode`). Other tables are `StreamMode::Append` with no key.
 
 use super::types::ColumnType;
 use crate::value::Value;
@@ -53,12 +56,61 @@ pub struct Column {
     pub summarized: bool,
 }
 
+/// Proton's stream storage modes (reference proton-api.md §3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamMode {
+    /// Every row is kept (all Machbase tables, default streams).
+    Append,
+    /// Every row is kept; rows carry `_tp_delta` (+1 insert, -1 retraction).
+    Changelog,
+    /// One row per primary key: the latest arrival; a `_tp_delta` of -1 deletes the key.
+    ChangelogKv,
+    /// One row per primary key: the one with the greatest version column (ties: later arrival).
+    VersionedKv,
+}
+
+impl StreamMode {
+    /// The `mode` setting's spelling; `None` for anything else.
+    pub fn parse(text: &str) -> Option<StreamMode> {
+        Some(match text {
+            "append" => StreamMode::Append,
+            "changelog" => StreamMode::Changelog,
+            "changelog_kv" => StreamMode::ChangelogKv,
+            "versioned_kv" => StreamMode::VersionedKv,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamMode::Append => "append",
+            StreamMode::Changelog => "changelog",
+            StreamMode::ChangelogKv => "changelog_kv",
+            StreamMode::VersionedKv => "versioned_kv",
+        }
+    }
+
+    pub fn is_kv(self) -> bool {
+        matches!(self, StreamMode::ChangelogKv | StreamMode::VersionedKv)
+    }
+
+    /// Whether rows carry `_tp_delta`.
+    pub fn has_delta(self) -> bool {
+        matches!(self, StreamMode::Changelog | StreamMode::ChangelogKv)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub id: u32,
     pub name: Box<str>,
     pub kind: TableKind,
     pub columns: Vec<Column>,
+    pub mode: StreamMode,
+    /// Primary-key columns of a kv stream, in key order; empty otherwise.
+    pub key_columns: Vec<usize>,
+    /// The column whose greatest value wins in a `versioned_kv` stream.
+    pub version_column: Option<usize>,
     /// Index of the tag-name column (tag tables).
     pub tag_column: Option<usize>,
     /// Index of the column whose value is the row's key time (tag: BASETIME, stream: `_tp_time`).
@@ -70,6 +122,10 @@ pub enum TableError {
     DuplicateColumn(String),
     MissingTagColumns,
     BadRole(String),
+    /// A kv mode without a key, or a bad key or version column.
+    BadMode(String),
+    /// A PRIMARY KEY or version column that the table does not have.
+    UnknownColumn(String),
 }
 
 impl std::fmt::Display for TableError {
@@ -80,12 +136,15 @@ impl std::fmt::Display for TableError {
             TableError::MissingTagColumns => f.write_str(
                 "ERR-02253: Mandatory column definition (PRIMARY KEY / BASETIME) is missing.",
             ),
-            TableError::BadRole(m) => f.write_str(m),
+            TableError::BadRole(m) | TableError::BadMode(m) => f.write_str(m),
+            TableError::UnknownColumn(c) => write!(f, "column {c} does not exist"),
         }
     }
 }
 
 pub const TP_TIME: &str = "_tp_time";
+/// The column `changelog` and `changelog_kv` streams carry: +1 upsert, -1 delete.
+pub const TP_DELTA: &str = "_tp_delta";
 
 impl Table {
     /// Checks the invariants in the module doc and finds the key columns.
@@ -156,9 +215,78 @@ impl Table {
             name,
             kind,
             columns,
+            mode: StreamMode::Append,
+            key_columns: Vec::new(),
+            version_column: None,
             tag_column,
             time_column,
         })
+    }
+
+    /// Sets a stream's storage mode, its primary key (kv modes) and version column
+    /// (`versioned_kv`; `_tp_time` when `None`), checking the invariants in the module doc.
+    pub fn with_mode(
+        mut self,
+        mode: StreamMode,
+        key: &[&str],
+        version: Option<&str>,
+    ) -> Result<Table, TableError> {
+        if mode == StreamMode::Append && key.is_empty() && version.is_none() {
+            return Ok(self);
+        }
+        if self.kind != TableKind::Stream {
+            return Err(TableError::BadMode(format!(
+                "storage mode '{}' is only for streams",
+                mode.name()
+            )));
+        }
+        if mode.is_kv() && key.is_empty() {
+            return Err(TableError::BadMode(
+                "changelog kv or versioned kv storage mode requires 'PRIMARY KEY'".into(),
+            ));
+        }
+        let find = |name: &str| {
+            self.column_index(name)
+                .ok_or_else(|| TableError::UnknownColumn(name.into()))
+        };
+        let mut key_columns = Vec::with_capacity(key.len());
+        for k in key {
+            let i = find(k)?;
+            if key_columns.contains(&i) {
+                return Err(TableError::BadMode(format!(
+                    "PRIMARY KEY column {k} is listed more than once"
+                )));
+            }
+            key_columns.push(i);
+        }
+        // Outside the kv modes a key only orders Proton's parts; tidegate's are by time.
+        if !mode.is_kv() {
+            key_columns.clear();
+        }
+        let version_column = match (mode, version) {
+            (StreamMode::VersionedKv, v) => Some(find(v.unwrap_or(TP_TIME))?),
+            (_, Some(v)) => {
+                return Err(TableError::BadMode(format!(
+                    "version_column {v} needs mode='versioned_kv'"
+                )));
+            }
+            (_, None) => None,
+        };
+        if mode.has_delta()
+            && !self
+                .columns
+                .iter()
+                .any(|c| &*c.name == TP_DELTA && c.ty == ColumnType::Int8)
+        {
+            return Err(TableError::BadMode(format!(
+                "storage mode '{}' needs an int8 `{TP_DELTA}` column",
+                mode.name()
+            )));
+        }
+        self.mode = mode;
+        self.key_columns = key_columns;
+        self.version_column = version_column;
+        Ok(self)
     }
 
     /// Finds a column by name: exact spelling first, then ignoring ASCII case.

@@ -13,7 +13,11 @@
 //! - 64-bit integers are quoted in every JSON format (`output_format_json_quote_64bit_integers`);
 //!   NaN and infinities are `null` (`output_format_json_quote_denormals` off).
 //! - JSON and JSONCompact end with `rows`, `rows_before_limit_at_least` when the caller
-//!   applied a limit it can count (search paging), and `statistics`.
+//!   applied a limit it can count (search paging), and `statistics`: `elapsed` seconds since
+//!   the request arrived, and `rows_read`/`bytes_read` from the query's `ReadStats` (rows the
+//!   scans read before filtering; bytes as `sql::read_stats` defines them). Without
+//!   `ReadStats` (rows not from a scan) `rows_read` is the rows printed and `bytes_read` 0.
+//! - `meta` types are Proton's names, `nullable(T)` for a column that may hold NULL.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -22,7 +26,7 @@ use std::time::Instant;
 
 use super::{ByteWriter, Encoder, float_text, hex_bytes, ip_text};
 use crate::catalog::ColumnType;
-use crate::sql::ResultColumn;
+use crate::sql::{ReadStats, ResultColumn};
 use crate::timefmt;
 use crate::value::Value;
 
@@ -83,6 +87,7 @@ pub struct ClickHouseEncoder {
     first: bool,
     /// Rows the caller's limit saw, counted while rows stream; printed by JSON formats.
     rows_before_limit: Option<Arc<AtomicU64>>,
+    read: Option<Arc<ReadStats>>,
 }
 
 impl ClickHouseEncoder {
@@ -92,7 +97,14 @@ impl ClickHouseEncoder {
             started,
             first: true,
             rows_before_limit: None,
+            read: None,
         }
+    }
+
+    /// Prints `rows_read` and `bytes_read` from the query's scans.
+    pub fn with_read_stats(mut self, read: Arc<ReadStats>) -> Self {
+        self.read = Some(read);
+        self
     }
 
     /// Prints `rows_before_limit_at_least` with the counter's value at the end.
@@ -272,7 +284,11 @@ impl Encoder for ClickHouseEncoder {
                     out.extend_from_slice(b"\t\t{\n\t\t\t\"name\": ");
                     json_string(&c.name, out);
                     out.extend_from_slice(b",\n\t\t\t\"type\": ");
-                    json_string(&c.ty.proton_name(), out);
+                    if c.nullable {
+                        json_string(&format!("nullable({})", c.ty.proton_name()), out);
+                    } else {
+                        json_string(&c.ty.proton_name(), out);
+                    }
                     out.extend_from_slice(b"\n\t\t}");
                     if i + 1 < columns.len() {
                         out.push(b',');
@@ -367,8 +383,7 @@ impl Encoder for ClickHouseEncoder {
         ) {
             return;
         }
-        // writeSuffix, then writeLastSuffix with its statistics. tidegate does not count the
-        // rows a scan skipped, so `rows_read` is the rows returned and `bytes_read` 0.
+        // writeSuffix, then writeLastSuffix with its statistics.
         let _ = write!(ByteWriter(out), "\n\t],\n\n\t\"rows\": {rows}");
         if let Some(counter) = &self.rows_before_limit {
             let before = counter.load(Ordering::Relaxed);
@@ -378,9 +393,13 @@ impl Encoder for ClickHouseEncoder {
             );
         }
         let elapsed = self.started.elapsed().as_secs_f64();
+        let (rows_read, bytes_read) = match &self.read {
+            Some(read) => (read.rows(), read.bytes()),
+            None => (rows, 0),
+        };
         let _ = write!(
             ByteWriter(out),
-            ",\n\n\t\"statistics\":\n\t{{\n\t\t\"elapsed\": {elapsed},\n\t\t\"rows_read\": {rows},\n\t\t\"bytes_read\": 0\n\t}}\n}}\n"
+            ",\n\n\t\"statistics\":\n\t{{\n\t\t\"elapsed\": {elapsed},\n\t\t\"rows_read\": {rows_read},\n\t\t\"bytes_read\": {bytes_read}\n\t}}\n}}\n"
         );
     }
 }
@@ -407,10 +426,12 @@ mod tests {
             ResultColumn {
                 name: "id".into(),
                 ty: ColumnType::Int32,
+                nullable: false,
             },
             ResultColumn {
                 name: "name".into(),
                 ty: ColumnType::String { len_max: None },
+                nullable: true,
             },
             ResultColumn {
                 name: "t".into(),
@@ -418,6 +439,7 @@ mod tests {
                     precision: 3,
                     tz: None,
                 },
+                nullable: false,
             },
         ];
         let rows = Rows(vec![
@@ -474,7 +496,7 @@ mod tests {
             json,
             "{\n\t\"meta\":\n\t[\n\
              \t\t{\n\t\t\t\"name\": \"id\",\n\t\t\t\"type\": \"int32\"\n\t\t},\n\
-             \t\t{\n\t\t\t\"name\": \"name\",\n\t\t\t\"type\": \"string\"\n\t\t},\n\
+             \t\t{\n\t\t\t\"name\": \"name\",\n\t\t\t\"type\": \"nullable(string)\"\n\t\t},\n\
              \t\t{\n\t\t\t\"name\": \"t\",\n\t\t\t\"type\": \"datetime64(3)\"\n\t\t}\n\
              \t],\n\n\t\"data\":\n\t[\n\
              \t\t{\n\t\t\t\"id\": 1,\n\t\t\t\"name\": \"he\\tllo\",\n\t\t\t\"t\": \"2020-01-01 11:11:11.000\"\n\t\t},\n\

@@ -43,11 +43,20 @@ pub trait Encoder: Send {
     fn end(&mut self, rows: u64, out: &mut Vec<u8>);
 }
 
+/// The dialect's text for an error raised after the reply's head went out.
+pub type ErrorText = Box<dyn Fn(&QueryError) -> String + Send>;
+
 /// Drives an encoder over a row source as a response body.
+///
+/// An error while rows are produced comes after the 200 head was sent, so the status cannot
+/// say it. With `with_error_text`, the dialect's error text is appended to the body (as
+/// ClickHouse's HTTP handler appends `Code: N. DB::Exception: …`), then the error ends the
+/// body, which the server leaves unterminated so HTTP clients see it incomplete.
 pub struct QueryBody {
     columns: Vec<ResultColumn>,
     rows: Box<dyn RowSource>,
     encoder: Box<dyn Encoder>,
+    error_text: Option<ErrorText>,
     row: Vec<Value>,
     count: u64,
     started: bool,
@@ -67,11 +76,18 @@ impl QueryBody {
             columns,
             rows,
             encoder,
+            error_text: None,
             row: Vec::new(),
             count: 0,
             started: false,
             done: false,
         }
+    }
+
+    /// Appends `text(error)` to the body when producing rows fails.
+    pub fn with_error_text(mut self, text: ErrorText) -> Self {
+        self.error_text = Some(text);
+        self
     }
 
     /// Encodes the whole result into one buffer.
@@ -93,10 +109,16 @@ impl BodySource for QueryBody {
             self.encoder.begin(&self.columns, out);
         }
         for _ in 0..ROWS_PER_CHUNK {
-            let more = self
-                .rows
-                .next_row(&mut self.row)
-                .map_err(|e: QueryError| e.to_string())?;
+            let more = match self.rows.next_row(&mut self.row) {
+                Ok(more) => more,
+                Err(e) => {
+                    self.done = true;
+                    if let Some(text) = &self.error_text {
+                        out.extend_from_slice(text(&e).as_bytes());
+                    }
+                    return Err(e.to_string());
+                }
+            };
             if !more {
                 self.encoder.end(self.count, out);
                 self.done = true;

@@ -340,7 +340,9 @@ pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
 /// Produces a streamed response body piece by piece.
 pub trait BodySource: Send {
     /// Appends the next bytes to `out`; returns `Ok(false)` once everything was produced.
-    /// An error after bytes were sent can only end the response early.
+    /// An error after bytes were sent can only end the response early: what `out` holds is
+    /// still sent (a source may put its error text there), then the body is left
+    /// unterminated and the connection closed.
     fn next_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, String>;
 }
 

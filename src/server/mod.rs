@@ -375,10 +375,24 @@ async fn write_response(
                     match source.next_chunk(&mut buf) {
                         Ok(true) if buf.len() < RESPONSE_CHUNK_BYTES => continue,
                         Ok(more) => break more,
-                        // Bytes already went out with a 200: all we can do is end early,
-                        // which the client sees as a truncated chunked body.
+                        // Bytes already went out with a 200: send what the source wrote (its
+                        // error text, say) and end without the last chunk, which the client
+                        // sees as a truncated body.
                         Err(e) => {
                             eprintln!("tidegate: response stream failed: {e}");
+                            if !buf.is_empty() {
+                                let mut framed = Vec::with_capacity(buf.len() + 16);
+                                if !http10 {
+                                    framed.extend_from_slice(
+                                        format!("{:x}\r\n", buf.len()).as_bytes(),
+                                    );
+                                }
+                                framed.extend_from_slice(&buf);
+                                if !http10 {
+                                    framed.extend_from_slice(b"\r\n");
+                                }
+                                write(framed).await?;
+                            }
                             return Err(io::Error::other(e));
                         }
                     }

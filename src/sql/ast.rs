@@ -7,6 +7,8 @@ use crate::value::Value;
 pub enum Statement {
     Create(CreateTable),
     Drop(DropTable),
+    /// `RENAME STREAM|TABLE [IF EXISTS] a TO b`, `ALTER STREAM|TABLE a RENAME TO b`.
+    Rename(RenameTable),
     Select(Select),
     Insert(Insert),
     Delete(Delete),
@@ -44,6 +46,10 @@ pub struct CreateTable {
     pub name: String,
     pub if_not_exists: bool,
     pub columns: Vec<ColumnDef>,
+    /// Proton's table-level `PRIMARY KEY k` / `PRIMARY KEY (a, b)`; empty when absent.
+    pub primary_key: Vec<String>,
+    /// Proton's `SETTINGS k = v, ...`, values as written (strings unquoted), in order.
+    pub settings: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +67,13 @@ pub struct DropTable {
     pub if_exists: bool,
     /// `DROP STREAM` rather than `DROP TABLE`.
     pub stream: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenameTable {
+    pub from: String,
+    pub to: String,
+    pub if_exists: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

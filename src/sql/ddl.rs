@@ -1,16 +1,22 @@
-//! CREATE and DROP: from the parsed statement to a persisted catalog entry.
+//! CREATE, DROP and RENAME: from the parsed statement to a persisted catalog entry.
 //!
 //! Machbase statements (`CREATE TAG TABLE`, `CREATE TABLE`) upper-case table and column
 //! names; `CREATE STREAM` keeps them and adds `_tp_time datetime64(3, 'UTC') DEFAULT
-//! now64(3, 'UTC')` unless the stream declares it.
+//! now64(3, 'UTC')` unless the stream declares it, and `_tp_delta int8 DEFAULT 1` for the
+//! `changelog` and `changelog_kv` modes. Of a stream's SETTINGS, `mode` and `version_column`
+//! shape the table; the others are accepted without effect (README compatibility table).
+//!
+//! RENAME rewrites one catalog entry (the rows are keyed by table id, not name), so a crash
+//! leaves either the old name or the new one, never both or neither.
 
 use std::sync::Arc;
 
 use super::QueryError;
-use super::ast::{CreateTable, DropTable, Expr};
+use super::ast::{ColumnDef, CreateTable, DropTable, Expr, RenameTable};
 use crate::app::App;
 use crate::catalog::{
-    Column, ColumnRole, ColumnType, DefaultValue, Dialect, TP_TIME, Table, TableKind,
+    Column, ColumnRole, ColumnType, DefaultValue, Dialect, StreamMode, TP_DELTA, TP_TIME, Table,
+    TableError, TableKind, TypeName, unqualified,
 };
 use crate::timefmt;
 use crate::value::Value;
@@ -23,6 +29,7 @@ pub enum DdlOutcome {
     Dropped,
     /// `IF EXISTS` and the table was not there.
     NotFound,
+    Renamed,
 }
 
 fn default_value(expr: &Expr, column: &str, ty: &ColumnType) -> Result<DefaultValue, QueryError> {
@@ -73,7 +80,40 @@ fn default_value(expr: &Expr, column: &str, ty: &ColumnType) -> Result<DefaultVa
     }
 }
 
+/// The `mode` setting (Proton's message for a bad one, reference §2.2).
+fn stream_mode(create: &CreateTable) -> Result<StreamMode, QueryError> {
+    match create.settings.iter().rev().find(|(k, _)| k == "mode") {
+        None => Ok(StreamMode::Append),
+        Some((_, m)) => StreamMode::parse(m).ok_or_else(|| {
+            QueryError::BadDefinition(
+                "Storage 'mode' can be only 'append', 'changelog', 'changelog_kv' or \
+                 'versioned_kv'"
+                    .into(),
+            )
+        }),
+    }
+}
+
+/// `_tp_delta int8 DEFAULT 1`, which Proton adds to changelog streams.
+fn tp_delta_column() -> ColumnDef {
+    ColumnDef {
+        name: TP_DELTA.into(),
+        ty: TypeName {
+            name: "int8".into(),
+            args: Vec::new(),
+        },
+        role: ColumnRole::Plain,
+        summarized: false,
+        default: Some(Expr::Literal(Value::Int(1))),
+    }
+}
+
 fn build_table(create: &CreateTable) -> Result<Table, QueryError> {
+    let mode = stream_mode(create)?;
+    let mut delta = None;
+    if mode.has_delta() && !create.columns.iter().any(|c| c.name == TP_DELTA) {
+        delta = Some(tp_delta_column());
+    }
     let machbase = create.kind != TableKind::Stream;
     let dialect = if machbase {
         Dialect::Machbase
@@ -87,8 +127,8 @@ fn build_table(create: &CreateTable) -> Result<Table, QueryError> {
             n.into()
         }
     };
-    let mut columns = Vec::with_capacity(create.columns.len() + 1);
-    for def in &create.columns {
+    let mut columns = Vec::with_capacity(create.columns.len() + 2);
+    for def in create.columns.iter().chain(delta.as_ref()) {
         let resolved = def
             .ty
             .resolve(dialect)
@@ -124,8 +164,23 @@ fn build_table(create: &CreateTable) -> Result<Table, QueryError> {
             summarized: false,
         });
     }
-    Table::new(0, name_of(&create.name), create.kind, columns)
-        .map_err(|e| QueryError::BadDefinition(e.to_string()))
+    let key: Vec<&str> = create.primary_key.iter().map(String::as_str).collect();
+    let version = create
+        .settings
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "version_column")
+        .map(|(_, v)| v.as_str());
+    let name = name_of(&create.name);
+    Table::new(0, name.clone(), create.kind, columns)
+        .and_then(|t| t.with_mode(mode, &key, version))
+        .map_err(|e| match e {
+            TableError::UnknownColumn(column) => QueryError::UnknownColumn {
+                column,
+                table: name.to_string(),
+            },
+            e => QueryError::BadDefinition(e.to_string()),
+        })
 }
 
 pub async fn execute_create(app: &App, create: &CreateTable) -> Result<DdlOutcome, QueryError> {
@@ -157,6 +212,51 @@ pub async fn execute_drop(app: &App, drop: &DropTable) -> Result<DdlOutcome, Que
     app.catalog.remove(table.id);
     app.store.drop_table(table.id).await?;
     Ok(DdlOutcome::Dropped)
+}
+
+/// The new name of a RENAME: unqualified (only `default.` may qualify it), spelled as the
+/// table's kind keeps names, and something a client can send back in a URL path.
+fn new_name(table: &Table, to: &str) -> Result<Box<str>, QueryError> {
+    let name = unqualified(to);
+    let bad = |why: &str| QueryError::BadDefinition(format!("invalid new name `{to}`: {why}"));
+    if name.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if name.contains('.') {
+        return Err(bad(
+            "tidegate has one database, `default`; a name cannot hold a `.`",
+        ));
+    }
+    if name.chars().any(|c| c.is_control() || c == '/') {
+        return Err(bad("it holds a control character or `/`"));
+    }
+    Ok(match table.kind {
+        TableKind::Stream => name.into(),
+        TableKind::Tag | TableKind::Log => name.to_ascii_uppercase().into(),
+    })
+}
+
+pub async fn execute_rename(app: &App, rename: &RenameTable) -> Result<DdlOutcome, QueryError> {
+    let _ddl = app.catalog.ddl_lock.lock().await;
+    let Some(table) = app.catalog.get(&rename.from) else {
+        return if rename.if_exists {
+            Ok(DdlOutcome::NotFound)
+        } else {
+            Err(QueryError::UnknownTable(rename.from.clone()))
+        };
+    };
+    let name = new_name(&table, &rename.to)?;
+    if let Some(existing) = app.catalog.get(&name)
+        && existing.name.eq_ignore_ascii_case(&name)
+        && existing.id != table.id
+    {
+        return Err(QueryError::TableExists(existing.name.to_string()));
+    }
+    let mut renamed = Table::clone(&table);
+    renamed.name = name;
+    app.store.rename_table(renamed.clone()).await?;
+    app.catalog.replace(renamed);
+    Ok(DdlOutcome::Renamed)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use super::ast::{Expr, From, Select, SelectItem};
 use super::dml::fold;
 use super::eval::{BindContext, Bound, bind, eval, result_type};
 use super::plan::{KeyColumns, plan_scan};
+use super::read_stats::ReadStats;
 use super::schema::{ResultColumn, Schema};
 use super::vtables;
 use crate::app::App;
@@ -27,6 +28,7 @@ use crate::limits::{GROUP_BYTES_MAX, MERGE_TAGS_MAX, SORT_ROWS_MAX};
 use crate::store::{Scan, TagSelection};
 use crate::timefmt;
 use crate::value::Value;
+use std::sync::Arc;
 
 /// Rows of a result, pulled one at a time so responses stream in fixed memory.
 pub trait RowSource: Send {
@@ -37,6 +39,8 @@ pub trait RowSource: Send {
 pub struct QueryResult {
     pub columns: Vec<ResultColumn>,
     pub rows: Box<dyn RowSource>,
+    /// What the rows' scans read so far; complete once `rows` is exhausted.
+    pub read: Arc<ReadStats>,
 }
 
 /// What a SELECT reads: its schema, rows, and for a stored table the scan to narrow.
@@ -44,6 +48,8 @@ struct Input {
     schema: Schema,
     relation: String,
     source: InputRows,
+    /// Counts the stored rows read; a subquery's, so the outer query reports them.
+    read: Arc<ReadStats>,
 }
 
 /// Where an input's rows come from.
@@ -64,6 +70,7 @@ fn open_input(
             schema: Schema::default(),
             relation: String::new(),
             source: InputRows::Rows(Box::new(VecSource(vec![Vec::new()].into_iter()))),
+            read: Arc::default(),
         }),
         Some(From::Subquery(inner)) => {
             let r = run_select_in(app, inner, params, dialect)?;
@@ -71,6 +78,7 @@ fn open_input(
                 schema: Schema { columns: r.columns },
                 relation: "(subquery)".into(),
                 source: InputRows::Rows(r.rows),
+                read: r.read,
             })
         }
         Some(From::Table(name)) => {
@@ -79,6 +87,7 @@ fn open_input(
                     schema: Schema::of_table(&table),
                     relation: table.name.to_string(),
                     source: InputRows::Table(table),
+                    read: Arc::default(),
                 });
             }
             match vtables::resolve(app, name)? {
@@ -86,6 +95,7 @@ fn open_input(
                     schema: v.schema(),
                     relation: name.clone(),
                     source: InputRows::Virtual(v),
+                    read: Arc::default(),
                 }),
                 None => Err(QueryError::UnknownTable(name.clone())),
             }
@@ -205,9 +215,16 @@ pub fn run_select_in(
                         .map_or_else(|| text.clone(), |c| c.name.clone()),
                     _ => text.clone(),
                 };
+                // A column passed through keeps its nullability; computed values are typed
+                // by their expression alone.
+                let nullable = match &bound {
+                    Bound::Column(i) => schema.columns.get(*i).is_some_and(|c| c.nullable),
+                    _ => false,
+                };
                 columns.push(ResultColumn {
                     name,
                     ty: result_type(&bound, schema, dialect),
+                    nullable,
                 });
                 projections.push(bound);
             }
@@ -282,7 +299,11 @@ pub fn run_select_in(
             if planned.empty {
                 Box::new(VecSource(Vec::new().into_iter()))
             } else {
-                Box::new(ScanSource(app.store.scan(&table, planned.spec)?))
+                Box::new(ScanSource {
+                    scan: app.store.scan(&table, planned.spec)?,
+                    table: Arc::clone(&table),
+                    read: Arc::clone(&input.read),
+                })
             }
         }
     };
@@ -360,14 +381,23 @@ pub fn run_select_in(
     Ok(QueryResult {
         columns,
         rows: source,
+        read: input.read,
     })
 }
 
-struct ScanSource(Scan);
+struct ScanSource {
+    scan: Scan,
+    table: Arc<crate::catalog::Table>,
+    read: Arc<ReadStats>,
+}
 
 impl RowSource for ScanSource {
     fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
-        Ok(self.0.next_row(out)?)
+        let more = self.scan.next_row(out)?;
+        if more {
+            self.read.count_row(&self.table, out);
+        }
+        Ok(more)
     }
 }
 

@@ -17,6 +17,7 @@ fn string_column(name: &str) -> ResultColumn {
     ResultColumn {
         name: name.into(),
         ty: ColumnType::String { len_max: None },
+        nullable: false,
     }
 }
 
@@ -24,6 +25,7 @@ fn result(columns: Vec<ResultColumn>, rows: Vec<Vec<Value>>) -> QueryResult {
     QueryResult {
         columns,
         rows: Box::new(VecSource(rows.into_iter())),
+        read: Default::default(),
     }
 }
 
@@ -145,6 +147,7 @@ pub fn describe(app: &App, name: &str, dialect: Dialect) -> Result<QueryResult, 
             ResultColumn {
                 name: "LENGTH".into(),
                 ty: ColumnType::Int32,
+                nullable: false,
             },
         ],
         rows,

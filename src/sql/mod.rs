@@ -8,8 +8,8 @@
 //! Files: `lexer`, `parser` and `ast` (text to statements); `schema` (the columns of a
 //! relation); `eval` (binding names and evaluating expressions); `functions` (scalar
 //! functions); `aggregate` (aggregates and GROUP BY); `plan` (WHERE to key ranges); `exec`
-//! (the SELECT pipeline); `vtables` (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE);
-//! `ddl` (CREATE, DROP); `listing` (SHOW, DESCRIBE).
+//! (the SELECT pipeline); `read_stats` (rows and bytes a query read); `vtables` (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE);
+//! `ddl` (CREATE, DROP, RENAME); `listing` (SHOW, DESCRIBE).
 //!
 //! Not here: HTTP parameters and response shapes (`api`), encoders (`output`), storage
 //! layout (`store`).
@@ -25,13 +25,15 @@ pub mod lexer;
 mod listing;
 pub mod parser;
 mod plan;
+mod read_stats;
 mod schema;
 mod vtables;
 
 pub use crate::catalog::Dialect;
-pub use ddl::{DdlOutcome, execute_create, execute_drop};
+pub use ddl::{DdlOutcome, execute_create, execute_drop, execute_rename};
 pub use exec::{QueryResult, RowSource, VecSource, run_select_in};
 pub use parser::{ParseError, parse};
+pub use read_stats::ReadStats;
 pub use schema::ResultColumn;
 
 use crate::app::App;
@@ -58,6 +60,7 @@ pub async fn execute(
         Statement::Select(s) => Outcome::Rows(run_select_in(app, s, params, dialect)?),
         Statement::Create(c) => Outcome::Ddl(execute_create(app, c).await?),
         Statement::Drop(d) => Outcome::Ddl(execute_drop(app, d).await?),
+        Statement::Rename(r) => Outcome::Ddl(execute_rename(app, r).await?),
         Statement::Insert(i) => Outcome::Inserted(dml::insert(app, i, params, dialect).await?),
         Statement::Delete(d) => Outcome::Deleted(dml::delete(app, d, params).await?),
         Statement::ShowTables { streams } => {

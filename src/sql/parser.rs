@@ -152,6 +152,10 @@ impl Parser<'_> {
             self.create()
         } else if self.eat_keyword("drop") {
             self.drop_table()
+        } else if self.eat_keyword("rename") {
+            self.rename().map(Statement::Rename)
+        } else if self.eat_keyword("alter") {
+            self.alter_rename().map(Statement::Rename)
         } else if self.is_keyword("select") {
             self.select().map(Statement::Select)
         } else if self.eat_keyword("insert") {
@@ -166,7 +170,8 @@ impl Parser<'_> {
             }
             Ok(Statement::Describe(self.object_name("a table name")?))
         } else {
-            Err(self.expected("SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE"))
+            Err(self
+                .expected("SELECT, INSERT, DELETE, CREATE, DROP, RENAME, ALTER, SHOW or DESCRIBE"))
         }
     }
 
@@ -273,13 +278,56 @@ impl Parser<'_> {
             }
         }
         self.sym(")")?;
-        self.table_options(kind)?;
-        Ok(Statement::Create(CreateTable {
+        let mut create = CreateTable {
             kind,
             name,
             if_not_exists,
             columns,
-        }))
+            primary_key: Vec::new(),
+            settings: Vec::new(),
+        };
+        match kind {
+            TableKind::Stream => self.stream_options(&mut create)?,
+            TableKind::Tag | TableKind::Log => self.table_options()?,
+        }
+        Ok(Statement::Create(create))
+    }
+
+    /// After `RENAME`: `STREAM|TABLE [IF EXISTS] a TO b`.
+    fn rename(&mut self) -> Result<RenameTable, ParseError> {
+        if !self.eat_keyword("stream") && !self.eat_keyword("table") {
+            return Err(self.expected("STREAM or TABLE after RENAME"));
+        }
+        let if_exists = if self.eat_keyword("if") {
+            self.keyword("exists")?;
+            true
+        } else {
+            false
+        };
+        let from = self.object_name("a table name")?;
+        self.keyword("to")?;
+        let to = self.object_name("the new name")?;
+        Ok(RenameTable {
+            from,
+            to,
+            if_exists,
+        })
+    }
+
+    /// After `ALTER`: `STREAM|TABLE a RENAME TO b`, the only ALTER tidegate runs.
+    fn alter_rename(&mut self) -> Result<RenameTable, ParseError> {
+        if !self.eat_keyword("stream") && !self.eat_keyword("table") {
+            return Err(self.expected("STREAM or TABLE after ALTER"));
+        }
+        let from = self.object_name("a table name")?;
+        self.keyword("rename")?;
+        self.keyword("to")?;
+        let to = self.object_name("the new name")?;
+        Ok(RenameTable {
+            from,
+            to,
+            if_exists: false,
+        })
     }
 
     fn column_def(&mut self, kind: TableKind) -> Result<ColumnDef, ParseError> {
@@ -367,42 +415,72 @@ impl Parser<'_> {
         Ok(TypeName { name, args })
     }
 
-    /// What may follow the column list. Machbase: `METADATA (...)`, `WITH ROLLUP [...]`,
+    /// What may follow a Machbase column list: `METADATA (...)`, `WITH ROLLUP [...]`,
     /// `NAME = value` storage options (accepted, not needed by tidegate's engine).
-    /// Proton: `SETTINGS k = v, ...`.
-    fn table_options(&mut self, kind: TableKind) -> Result<(), ParseError> {
+    fn table_options(&mut self) -> Result<(), ParseError> {
         loop {
             if self.at_eof() || matches!(self.peek(), Tok::Sym(";")) {
                 return Ok(());
             }
-            match kind {
-                TableKind::Tag | TableKind::Log => {
-                    if self.eat_keyword("metadata") {
-                        self.skip_parenthesized()?;
-                    } else if self.eat_keyword("with") {
-                        self.keyword("rollup")?;
-                        if matches!(self.peek(), Tok::Sym("(")) {
-                            self.skip_parenthesized()?;
-                        }
-                        self.eat_keyword("extension");
-                    } else {
-                        self.ident("a table option")?;
-                        self.sym("=")?;
-                        self.bump();
-                        self.eat_sym(",");
-                    }
+            if self.eat_keyword("metadata") {
+                self.skip_parenthesized()?;
+            } else if self.eat_keyword("with") {
+                self.keyword("rollup")?;
+                if matches!(self.peek(), Tok::Sym("(")) {
+                    self.skip_parenthesized()?;
                 }
-                TableKind::Stream => {
-                    self.keyword("settings")?;
+                self.eat_keyword("extension");
+            } else {
+                self.ident("a table option")?;
+                self.sym("=")?;
+                self.bump();
+                self.eat_sym(",");
+            }
+        }
+    }
+
+    /// What may follow a stream's column list, in any order: `PRIMARY KEY k` or
+    /// `PRIMARY KEY (a, b)`, `ORDER BY expr` and `PARTITION BY expr` (layout hints, read and
+    /// dropped), `SETTINGS k = v, ...`.
+    fn stream_options(&mut self, create: &mut CreateTable) -> Result<(), ParseError> {
+        loop {
+            if self.at_eof() || matches!(self.peek(), Tok::Sym(";")) {
+                return Ok(());
+            }
+            if self.eat_keyword("primary") {
+                self.keyword("key")?;
+                if self.eat_sym("(") {
                     loop {
-                        self.ident("a setting name")?;
-                        self.sym("=")?;
-                        self.bump();
+                        create.primary_key.push(self.ident("a key column")?);
                         if !self.eat_sym(",") {
                             break;
                         }
                     }
+                    self.sym(")")?;
+                } else {
+                    create.primary_key.push(self.ident("a key column")?);
                 }
+            } else if self.eat_keyword("order") || self.eat_keyword("partition") {
+                self.keyword("by")?;
+                self.expr()?;
+            } else if self.eat_keyword("settings") {
+                loop {
+                    let name = self.ident("a setting name")?;
+                    self.sym("=")?;
+                    let negative = self.eat_sym("-");
+                    let value = match self.peek().clone() {
+                        Tok::Number(n) => format!("{}{n}", if negative { "-" } else { "" }),
+                        Tok::Str(s) | Tok::Ident(s) | Tok::QuotedIdent(s) if !negative => s,
+                        _ => return Err(self.expected("a setting value")),
+                    };
+                    self.pos += 1;
+                    create.settings.push((name, value));
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+            } else {
+                return Err(self.expected("PRIMARY KEY, ORDER BY, PARTITION BY or SETTINGS"));
             }
         }
     }
@@ -939,7 +1017,7 @@ mod tests {
         );
         assert_eq!(
             parse("selec 1").unwrap_err().to_string(),
-            "syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, SHOW or DESCRIBE, but found `selec`"
+            "syntax error at byte 0: expected SELECT, INSERT, DELETE, CREATE, DROP, RENAME, ALTER, SHOW or DESCRIBE, but found `selec`"
         );
         assert_eq!(
             parse("select 1 from t limit x").unwrap_err().to_string(),

@@ -10,6 +10,8 @@ use crate::catalog::{ColumnType, Table};
 pub struct ResultColumn {
     pub name: String,
     pub ty: ColumnType,
+    /// The column may hold NULL (Proton prints its type as `nullable(T)`).
+    pub nullable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -26,6 +28,7 @@ impl Schema {
                 .map(|c| ResultColumn {
                     name: c.name.to_string(),
                     ty: c.ty.clone(),
+                    nullable: c.nullable,
                 })
                 .collect(),
         }

@@ -54,6 +54,7 @@ fn column(name: &str, ty: ColumnType) -> ResultColumn {
     ResultColumn {
         name: name.into(),
         ty,
+        nullable: false,
     }
 }
 

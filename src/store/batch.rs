@@ -1,6 +1,7 @@
 //! `RowBatch`: rows of one table, encoded and ready for the writer, in one growing buffer.
 //!
 //! Each record is `tag name (varint length + bytes; tag tables only) | time i64 BE |
+//! [kv streams only: key bytes, version bytes (each varint length + bytes), delete u8] |
 //! value (varint length + row encoding)`. Building a batch allocates nothing per row once the
 //! buffer has grown; the writer turns records into keys without copying values twice.
 //!
@@ -9,6 +10,7 @@
 
 use std::sync::Arc;
 
+use super::kv::{self, KvParts};
 use super::row::{self, RowError};
 use crate::bytes::{Reader, put_bytes, put_varint};
 use crate::catalog::{Table, TableKind};
@@ -45,6 +47,8 @@ pub struct RowBatch {
 pub(super) struct Record<'a> {
     pub tag: Option<&'a str>,
     pub time_ns: i64,
+    /// Key, version and delete flag of a kv stream's row (`kv`).
+    pub kv: Option<KvParts<'a>>,
     pub value: &'a [u8],
 }
 
@@ -110,6 +114,9 @@ impl RowBatch {
             },
         };
         self.buf.extend_from_slice(&time_ns.to_be_bytes());
+        if table.mode.is_kv() {
+            kv::put_parts(table, values, &mut self.buf);
+        }
         self.scratch.clear();
         row::encode(table, values, &mut self.scratch).map_err(BatchError::Row)?;
         put_varint(&mut self.buf, self.scratch.len() as u64);
@@ -121,6 +128,7 @@ impl RowBatch {
     /// writes.
     pub(super) fn records(&self) -> impl Iterator<Item = Record<'_>> {
         let is_tag = self.table.kind == TableKind::Tag;
+        let is_kv = self.table.mode.is_kv();
         let mut r = Reader::new(&self.buf);
         std::iter::from_fn(move || {
             if r.is_empty() {
@@ -128,10 +136,20 @@ impl RowBatch {
             }
             let tag = if is_tag { Some(r.str()?) } else { None };
             let time_ns = i64::from_be_bytes(r.array()?);
+            let kv = if is_kv {
+                Some(KvParts {
+                    key: r.bytes()?,
+                    version: r.bytes()?,
+                    delete: r.u8()? != 0,
+                })
+            } else {
+                None
+            };
             let value = r.bytes()?;
             Some(Record {
                 tag,
                 time_ns,
+                kv,
                 value,
             })
         })

@@ -5,7 +5,8 @@
 //!
 //! Layout in fjall: keyspace `meta` holds the persisted catalog and counters, `tags` maps tag
 //! names to tag ids (both ways), and each table has its own keyspace `t<id>` (so DROP is a
-//! keyspace deletion, not a tombstone per row). Keys are described in `keys`, values in `row`.
+//! keyspace deletion, not a tombstone per row). Keys are described in `keys`, values in `row`,
+//! the one-row-per-key index of kv streams in `kv`.
 //!
 //! Invariants:
 //! - Only the writer thread writes (`writer`). A durable batch is acknowledged only after
@@ -16,6 +17,7 @@
 
 mod batch;
 mod keys;
+mod kv;
 mod merge;
 mod row;
 mod scan;
@@ -244,6 +246,14 @@ impl Store {
     pub async fn create_table(&self, table: Table) -> Result<Table, StoreError> {
         let (ack, receiver) = smol::channel::bounded(1);
         self.send(Command::CreateTable { table, ack }).await?;
+        receiver.recv().await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Persists a table's new definition under its id (RENAME): one catalog entry is
+    /// rewritten and fsynced, so a crash leaves the old definition or the new one.
+    pub async fn rename_table(&self, table: Table) -> Result<(), StoreError> {
+        let (ack, receiver) = smol::channel::bounded(1);
+        self.send(Command::RenameTable { table, ack }).await?;
         receiver.recv().await.map_err(|_| StoreError::Closed)?
     }
 

@@ -21,6 +21,7 @@ use smol::channel::{Receiver, Sender};
 
 use super::batch::RowBatch;
 use super::keys::{decode_seq_key, decode_tag_key, seq_key, tag_key};
+use super::kv;
 use super::scan::{ScanSpec, TagSelection};
 use super::{
     CATALOG_PREFIX, NEXT_SEQ, NEXT_TABLE_ID, Store, StoreError, table_keyspace_name,
@@ -50,6 +51,11 @@ pub(super) enum Command {
     },
     DropTable {
         id: u32,
+        ack: Sender<Result<(), StoreError>>,
+    },
+    /// Rewrites the definition of an existing table id.
+    RenameTable {
+        table: Table,
         ack: Sender<Result<(), StoreError>>,
     },
     /// Removes the rows inside a scan's tags and time range; answers the count.
@@ -282,6 +288,24 @@ impl Writer {
                         let _ = ack.try_send(Err(StoreError::Poisoned));
                         continue;
                     }
+                    // A kv batch reads the index its predecessors wrote: commit them first,
+                    // then commit it alone (see `kv`).
+                    if rows.table().mode.is_kv() {
+                        self.commit_group(
+                            std::mem::replace(&mut batch, self.db.batch()),
+                            &mut acks,
+                        );
+                        let mut kv_batch = self.db.batch();
+                        let mut kv_acks = Vec::new();
+                        match self.apply_kv(&mut kv_batch, &rows) {
+                            Ok(()) => kv_acks.push(Acks::Apply(ack, durability)),
+                            Err(e) => {
+                                let _ = ack.try_send(Err(e));
+                            }
+                        }
+                        self.commit_group(kv_batch, &mut kv_acks);
+                        continue;
+                    }
                     match self.apply(&mut batch, &rows) {
                         Ok(()) => acks.push(Acks::Apply(ack, durability)),
                         Err(e) => {
@@ -297,6 +321,10 @@ impl Writer {
                 Command::DropTable { id, ack } => {
                     self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
                     let _ = ack.try_send(self.drop_table(id));
+                }
+                Command::RenameTable { table, ack } => {
+                    self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
+                    let _ = ack.try_send(self.rename_table(&table));
                 }
                 Command::Delete { table, spec, ack } => {
                     self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
@@ -386,6 +414,48 @@ impl Writer {
                 batch.insert(&self.meta, NEXT_SEQ, self.state.next_seq.to_be_bytes());
             }
         }
+        Ok(())
+    }
+
+    /// Applies a kv stream's batch: one change per touched key (`kv::plan`), each removing
+    /// the key's old row and writing its new row and index entry, or removing the entry.
+    fn apply_kv(&mut self, batch: &mut OwnedWriteBatch, rows: &RowBatch) -> Result<(), StoreError> {
+        let table = rows.table();
+        let ks = self
+            .table_keyspace(table.id)
+            .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
+        let records = rows
+            .records()
+            .filter_map(|r| r.kv.map(|parts| (r.time_ns, parts, r.value)));
+        let tags = &self.tags;
+        // An entry whose row a DELETE statement removed no longer counts.
+        let changes = kv::plan(table.mode, records, |key| {
+            let Some(entry) = tags.get(kv::index_key(table.id, key))? else {
+                return Ok::<_, StoreError>(None);
+            };
+            let live = match kv::split_entry(&entry) {
+                Some((row_key, _)) => ks.contains_key(row_key)?,
+                None => false,
+            };
+            Ok(live.then(|| entry.to_vec()))
+        })?;
+        for change in changes {
+            let index_key = kv::index_key(table.id, change.key);
+            if let Some(old) = change.old_row {
+                batch.remove(&ks, old);
+            }
+            match change.new_row {
+                Some(row) => {
+                    let seq = self.state.next_seq;
+                    self.state.next_seq += 1;
+                    let row_key = seq_key(row.time_ns, seq);
+                    batch.insert(&ks, row_key, row.value);
+                    batch.insert(&self.tags, index_key, kv::entry(&row_key, row.version));
+                }
+                None => batch.remove(&self.tags, index_key),
+            }
+        }
+        batch.insert(&self.meta, NEXT_SEQ, self.state.next_seq.to_be_bytes());
         Ok(())
     }
 
@@ -523,6 +593,24 @@ impl Writer {
                 Err(e)
             }
         }
+    }
+
+    /// One key overwritten in one committed, fsynced batch: atomic across a crash.
+    fn rename_table(&mut self, table: &Table) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        let result = (|| {
+            let mut batch = self.db.batch();
+            batch.insert(&self.meta, catalog_key(table.id), codec::encode(table));
+            batch.commit()?;
+            self.db.persist(PersistMode::SyncData)
+        })();
+        result.map_err(|e| {
+            let e = StoreError::from(e);
+            self.poison(Some(e.clone()));
+            e
+        })
     }
 
     fn drop_table(&mut self, id: u32) -> Result<(), StoreError> {

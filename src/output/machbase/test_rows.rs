@@ -28,6 +28,7 @@ pub fn column(name: &str, ty: ColumnType) -> ResultColumn {
     ResultColumn {
         name: name.into(),
         ty,
+        nullable: false,
     }
 }
 
