@@ -21,6 +21,7 @@ mod sql;
 mod store;
 mod timefmt;
 mod value;
+mod wildcard;
 
 use std::process::ExitCode;
 use std::sync::Arc;

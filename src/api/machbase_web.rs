@@ -129,37 +129,9 @@ fn param(request: &Request, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// Whether `name` matches `pattern`, where `*` is any run of characters and `?` any one
-/// character. Iterative with one backtrack point, so time is at most
-/// `pattern.len() * name.len()` steps, whatever the pattern.
+/// Whether `name` matches `pattern`, where `*` is any run of characters and `?` any one.
 fn glob_match(pattern: &[char], name: &[char]) -> bool {
-    let (mut p, mut n) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while n < name.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                backtrack = Some((p, n));
-                p += 1;
-            }
-            Some(c) if *c == '?' || Some(c) == name.get(n) => {
-                p += 1;
-                n += 1;
-            }
-            _ => match backtrack {
-                Some((star, matched)) => {
-                    p = star + 1;
-                    n = matched + 1;
-                    backtrack = Some((star, matched + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern
-        .get(p..)
-        .unwrap_or_default()
-        .iter()
-        .all(|c| *c == '*')
+    crate::wildcard::matches(name, pattern, '*', '?')
 }
 
 /// `GET /web/api/tables[?name=<prefix or glob>&showall=true]` (Q22).

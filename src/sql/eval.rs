@@ -413,35 +413,11 @@ fn arithmetic(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, QueryError> {
     }))
 }
 
-/// SQL `LIKE`: `%` any run, `_` one character, case-sensitive. Iterative with one
-/// backtrack point, so a pattern cannot make it exponential.
+/// SQL `LIKE`: `%` any run, `_` one character, case-sensitive.
 fn like(text: &str, pattern: &str) -> bool {
-    let t: Vec<char> = text.chars().collect();
-    let p: Vec<char> = pattern.chars().collect();
-    let (mut ti, mut pi) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('%') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(c) if *c == '_' || Some(c) == t.get(ti) => {
-                ti += 1;
-                pi += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '%'))
+    let text: Vec<char> = text.chars().collect();
+    let pattern: Vec<char> = pattern.chars().collect();
+    crate::wildcard::matches(&text, &pattern, '%', '_')
 }
 
 #[cfg(test)]
