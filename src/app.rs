@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::catalog::Catalog;
 use crate::store::Store;
 
+#[derive(Clone)]
 pub struct App {
     pub catalog: Arc<Catalog>,
     pub store: Store,

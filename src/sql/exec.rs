@@ -21,6 +21,7 @@ use super::eval::{BindContext, Bound, bind, eval, result_type};
 use super::plan::{KeyColumns, plan_scan};
 use super::schema::{ResultColumn, Schema};
 use super::vtables;
+use super::window::{WindowSource, WindowSpec};
 use crate::app::App;
 use crate::catalog::{Dialect, TableKind};
 use crate::limits::{GROUP_BYTES_MAX, SORT_ROWS_MAX};
@@ -58,7 +59,8 @@ struct Input {
 /// Where an input's rows come from.
 enum InputRows {
     Rows(Box<dyn RowSource>),
-    Table(std::sync::Arc<crate::catalog::Table>),
+    /// A stored table, its rows expanded into windows when read through `tumble`/`hop`.
+    Table(std::sync::Arc<crate::catalog::Table>, Option<WindowSpec>),
     Virtual(vtables::Virtual),
 }
 
@@ -82,12 +84,25 @@ fn open_input(
                 source: InputRows::Rows(r.rows),
             })
         }
-        Some(From::Table(name)) => {
+        Some(From::Window(window)) => {
+            let table = app
+                .catalog
+                .get(&window.table)
+                .ok_or_else(|| QueryError::UnknownTable(window.table.clone()))?;
+            let (spec, schema) = WindowSpec::resolve(window, &table)?;
+            Ok(Input {
+                schema,
+                relation: table.name.to_string(),
+                source: InputRows::Table(table, Some(spec)),
+            })
+        }
+        // Outside a live query (see `live`), a stream read by name gives its stored rows.
+        Some(From::Table(name) | From::Historical(name)) => {
             if let Some(table) = app.catalog.get(name) {
                 return Ok(Input {
                     schema: Schema::of_table(&table),
                     relation: table.name.to_string(),
-                    source: InputRows::Table(table),
+                    source: InputRows::Table(table, None),
                 });
             }
             match vtables::resolve(app, name)? {
@@ -177,6 +192,35 @@ pub fn run_select_in(
     dialect: Dialect,
 ) -> Result<QueryResult, QueryError> {
     let input = open_input(app, select.from.as_ref(), params, dialect)?;
+    run_on(app, select, input, params, dialect)
+}
+
+/// Runs `select` over `rows` of the relation `schema` instead of reading its FROM: a live
+/// query's committed batches, or the rows of one closed window.
+pub fn run_select_over(
+    app: &App,
+    select: &Select,
+    schema: Schema,
+    relation: &str,
+    rows: Box<dyn RowSource>,
+    params: &[Value],
+    dialect: Dialect,
+) -> Result<QueryResult, QueryError> {
+    let input = Input {
+        schema,
+        relation: relation.to_owned(),
+        source: InputRows::Rows(rows),
+    };
+    run_on(app, select, input, params, dialect)
+}
+
+fn run_on(
+    app: &App,
+    select: &Select,
+    input: Input,
+    params: &[Value],
+    dialect: Dialect,
+) -> Result<QueryResult, QueryError> {
     let schema = &input.schema;
     let cx = BindContext {
         schema,
@@ -261,7 +305,7 @@ pub fn run_select_in(
             let planned = plan_scan(app, keys, filter.as_ref())?;
             v.open(app, planned)?
         }
-        InputRows::Table(table) => {
+        InputRows::Table(table, window) => {
             let keys = KeyColumns {
                 table_id: table.id,
                 tag: table.tag_column,
@@ -269,6 +313,7 @@ pub fn run_select_in(
             };
             let mut planned = plan_scan(app, keys, filter.as_ref())?;
             if !grouped
+                && window.is_none()
                 && let [(Bound::Column(i), descending)] = order.as_slice()
                 && Some(*i) == table.time_column
             {
@@ -284,10 +329,14 @@ pub fn run_select_in(
                     in_scan_order = true;
                 }
             }
-            if planned.empty {
+            let rows: Box<dyn RowSource> = if planned.empty {
                 Box::new(VecSource(Vec::new().into_iter()))
             } else {
                 Box::new(ScanSource(app.store.scan(&table, planned.spec)?))
+            };
+            match window {
+                Some(spec) => Box::new(WindowSource::new(rows, spec)),
+                None => rows,
             }
         }
     };
