@@ -67,7 +67,13 @@ impl Server {
 
     fn spawn_with(bin: &Path, dir: PathBuf, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut child = Command::new(bin)
-            .args(["serve", "--listen", "127.0.0.1:0", "--snapshot-listen", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--snapshot-listen",
+                "127.0.0.1:0",
+            ])
             .arg("--data-dir")
             .arg(&dir)
             .args(args)
@@ -85,7 +91,7 @@ impl Server {
             let Some(Ok(line)) = lines.next() else { break };
             if let Some(a) = line.strip_prefix("tidegate: listening on http://") {
                 match a.split_once(' ') {
-                    Some((a, mode)) if mode == "(snapshot)" => snapshot_addr = Some(a.to_owned()),
+                    Some((a, "(snapshot)")) => snapshot_addr = Some(a.to_owned()),
                     _ => addr = Some(a.to_owned()),
                 }
             }
@@ -539,10 +545,17 @@ pub fn live_request(addr: &str, method: &str, path: &str, body: &[u8]) -> LiveRe
             Err(e) => panic!("reading the response head: {e}"),
         }
     };
-    let head = parse_response(&raw[..split + 4]);
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split(' ').nth(1));
+    let status: u16 = status.and_then(|s| s.parse().ok()).expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
     LiveResponse {
-        status: head.status,
-        headers: head.headers,
+        status,
+        headers,
         stream,
         raw: raw[split + 4..].to_vec(),
         body: Vec::new(),
