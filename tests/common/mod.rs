@@ -178,6 +178,21 @@ impl Server {
         request(&self.addr, method, path, headers, body)
     }
 
+    /// `request` on the snapshot listener (Proton's batch port), where queries are bounded.
+    pub fn snapshot_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        request(&self.snapshot_addr, method, path, headers, body)
+    }
+
+    pub fn snapshot_get(&self, path: &str) -> Response {
+        self.snapshot_request("GET", path, &[], b"")
+    }
+
     pub fn get(&self, path: &str) -> Response {
         self.request("GET", path, &[], b"")
     }
