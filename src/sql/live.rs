@@ -231,7 +231,8 @@ impl LiveQuery {
                     .await
                     .map_err(|e| match e {
                         LiveError::Store(e) => QueryError::Store(e),
-                        other => QueryError::Unsupported(other.to_string()),
+                        LiveError::Dropped(name) => QueryError::UnknownTable(name),
+                        lagged @ LiveError::Lagged => QueryError::Limit(lagged.to_string()),
                     })?;
             }
             let rows = std::mem::take(&mut self.incoming);

@@ -1020,6 +1020,65 @@ mod tests {
     }
 
     #[test]
+    fn windows_emit_and_settings() {
+        let Statement::Select(q) = parse(
+            "select id, max(value), window_start from tumble(s, timestamp, interval 5 second) \
+             group by id, window_start emit stream periodic 2s limit 3 \
+             settings seek_to = 'earliest', query_mode='table'",
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            q.from,
+            Some(From::Window(Box::new(Window {
+                table: "s".into(),
+                historical: false,
+                time_column: Some("timestamp".into()),
+                slide_ns: 5_000_000_000,
+                size_ns: 5_000_000_000,
+            })))
+        );
+        assert_eq!(
+            q.emit,
+            Some(Emit {
+                periodic_ns: Some(2_000_000_000)
+            })
+        );
+        assert_eq!(q.limit, Some(3));
+        assert_eq!(q.setting("seek_to"), Some("earliest"));
+        assert_eq!(q.setting("query_mode"), Some("table"));
+        let Statement::Select(q) =
+            parse("select * from hop(table(s), 1m, 5m) emit after watermark and delay 2s").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            q.from,
+            Some(From::Window(Box::new(Window {
+                table: "s".into(),
+                historical: true,
+                time_column: None,
+                slide_ns: 60_000_000_000,
+                size_ns: 300_000_000_000,
+            })))
+        );
+        assert_eq!(q.emit, Some(Emit::default()));
+        let Statement::Select(q) = parse("select * from table(s)").unwrap() else {
+            panic!()
+        };
+        assert_eq!(q.from, Some(From::Historical("s".into())));
+        let e = parse("select * from hop(s, 5s, 1s)").unwrap_err();
+        assert!(e.message.contains("hop size at least the slide"), "{e:?}");
+        let e = parse("select * from tumble(s, 0s)").unwrap_err();
+        assert!(
+            e.message.contains("positive fixed-length interval"),
+            "{e:?}"
+        );
+        assert!(parse("select * from tumble(s, interval 1 month)").is_err());
+    }
+
+    #[test]
     fn create_stream_with_defaults_and_settings() {
         let s = parse("CREATE STREAM IF NOT EXISTS t(i int, s string default 'x', t datetime64(3, 'UTC') DEFAULT now64(3, 'UTC')) SETTINGS event_time_column='t'").unwrap();
         let Statement::Create(c) = s else {
@@ -1039,7 +1098,7 @@ mod tests {
     fn select_with_everything_issue_2_needs() {
         let s = parse("SELECT id, name AS n FROM table(foo) WHERE name = 'a' AND id >= 2 ORDER BY id DESC LIMIT 10 FORMAT JSONCompact").unwrap();
         let Statement::Select(q) = s else { panic!() };
-        assert_eq!(q.from, Some(From::Table("foo".into())));
+        assert_eq!(q.from, Some(From::Historical("foo".into())));
         assert_eq!(q.items.len(), 2);
         assert!(q.order_by[0].descending);
         assert_eq!(q.limit, Some(10));
