@@ -393,3 +393,25 @@ fn live_hop_windows_close_in_order_and_late_rows_are_dropped() {
         "1\t19:59:58\n2\t20:00:00\n2\t20:00:02\n"
     );
 }
+
+#[test]
+fn live_windows_without_aggregates_only_add_the_window_columns() {
+    let s = Server::start("windows-live-rows");
+    create_stream(&s, SMOKE);
+    let mut r = live(
+        &s,
+        "select id, window_start, window_end from hop(test_smoke, timestamp, 2s, 4s) limit 3",
+    );
+    ingest(&s, "test_smoke", SMOKE_COLUMNS, SMOKE_BATCHES[1]);
+    assert!(
+        r.read_until(WAIT, |t| t.lines().count() == 2),
+        "{:?}",
+        r.text()
+    );
+    ingest(&s, "test_smoke", SMOKE_COLUMNS, SMOKE_BATCHES[2]);
+    assert!(r.read_to_end(WAIT), "{:?}", r.text());
+    assert_eq!(
+        r.text().replace(".000", "").replace("2020-02-02 ", ""),
+        "dev6\t20:00:02\t20:00:06\ndev6\t20:00:04\t20:00:08\ndev8\t20:00:08\t20:00:12\n"
+    );
+}

@@ -66,7 +66,12 @@ impl LiveBodySource for LiveQueryBody {
                 return Ok(false);
             }
             self.encode_row(out)?;
-            while out.len() < RESPONSE_CHUNK_BYTES && self.query.ready_row(&mut self.row) {
+            while out.len() < RESPONSE_CHUNK_BYTES
+                && self
+                    .query
+                    .ready_row(&mut self.row)
+                    .map_err(|e| e.to_string())?
+            {
                 self.encode_row(out)?;
             }
             if self.query.is_finished() {

@@ -27,7 +27,7 @@ use super::aggregate::AggKind;
 use super::ast::{Expr, From, Select, SelectItem};
 use super::exec::{RowSource, VecSource, run_select_over};
 use super::schema::{ResultColumn, Schema};
-use super::window::WindowSpec;
+use super::window::{WindowSource, WindowSpec};
 use crate::app::App;
 use crate::catalog::{Dialect, TableKind};
 use crate::limits::{GROUP_BYTES_MAX, REPLAY_ROWS_PER_STEP};
@@ -84,7 +84,9 @@ pub struct LiveQuery {
     subscription: Subscription,
     replay: Option<Replay>,
     incoming: Vec<Vec<Value>>,
-    ready: VecDeque<Vec<Value>>,
+    /// Answers not yet pulled, evaluated lazily so a batch's rows are held once (a `hop`
+    /// row's windows are made as they are read).
+    ready: VecDeque<Box<dyn RowSource>>,
     to_skip: u64,
     left: u64,
 }
@@ -195,20 +197,23 @@ impl LiveQuery {
     }
 
     /// The next answered row if one is ready, without waiting.
-    pub fn ready_row(&mut self, out: &mut Vec<Value>) -> bool {
+    pub fn ready_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
         while self.left > 0 {
-            let Some(row) = self.ready.pop_front() else {
-                return false;
+            let Some(rows) = self.ready.front_mut() else {
+                return Ok(false);
             };
+            if !rows.next_row(out)? {
+                self.ready.pop_front();
+                continue;
+            }
             if self.to_skip > 0 {
                 self.to_skip -= 1;
                 continue;
             }
             self.left -= 1;
-            *out = row;
-            return true;
+            return Ok(true);
         }
-        false
+        Ok(false)
     }
 
     /// The next answered row, waiting for committed rows as long as it takes. `Ok(false)`
@@ -218,7 +223,7 @@ impl LiveQuery {
             if self.left == 0 {
                 return Ok(false);
             }
-            if self.ready_row(out) {
+            if self.ready_row(out)? {
                 return Ok(true);
             }
             if let Some(replay) = self.replay.as_mut() {
@@ -241,7 +246,7 @@ impl LiveQuery {
     }
 
     fn run(&mut self, rows: Box<dyn RowSource>) -> Result<(), QueryError> {
-        let mut result = run_select_over(
+        let result = run_select_over(
             &self.app,
             &self.select,
             self.schema.clone(),
@@ -250,10 +255,7 @@ impl LiveQuery {
             &self.params,
             self.dialect,
         )?;
-        let mut row = Vec::new();
-        while result.rows.next_row(&mut row)? {
-            self.ready.push_back(std::mem::take(&mut row));
-        }
+        self.ready.push_back(result.rows);
         Ok(())
     }
 
@@ -263,15 +265,12 @@ impl LiveQuery {
         }
         match &mut self.shape {
             Shape::Rows(spec) => {
+                let rows: Box<dyn RowSource> = Box::new(VecSource(rows.into_iter()));
                 let rows = match spec {
-                    Some(spec) => rows
-                        .iter()
-                        .filter_map(|r| spec.time_of(r).map(|t| (r, t)))
-                        .flat_map(|(r, t)| spec.starts(t).map(|s| spec.in_window(r, s)))
-                        .collect(),
+                    Some(spec) => Box::new(WindowSource::new(rows, *spec)),
                     None => rows,
                 };
-                self.run(Box::new(VecSource(rows.into_iter())))
+                self.run(rows)
             }
             Shape::Windows {
                 spec,
