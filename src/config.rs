@@ -10,15 +10,19 @@ use std::time::Duration;
 use crate::limits::{BODY_BYTES_MAX_DEFAULT, INFLATED_BYTES_MAX_DEFAULT, SYNC_INTERVAL_MS_DEFAULT};
 
 pub const DEFAULT_DATA_DIR: &str = "./tidegate-data";
-/// Machbase Neo's HTTP port and Proton's REST port.
+/// Machbase Neo's HTTP port and Proton's REST (streaming) port.
 pub const DEFAULT_LISTEN: &[&str] = &["127.0.0.1:5654", "127.0.0.1:3218"];
 /// Machbase's factory password of `sys`, so the peer's clients log in unchanged.
 pub const DEFAULT_PASSWORD: &str = "manager";
+/// Proton's batch port, where every Proton-dialect query runs with `query_mode='table'`.
+pub const DEFAULT_SNAPSHOT_LISTEN: &[&str] = &["127.0.0.1:8123"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub listen: Vec<SocketAddr>,
+    /// Listeners where Proton-dialect SELECTs are historical (`query_mode='table'`).
+    pub snapshot_listen: Vec<SocketAddr>,
     pub sync_interval: Duration,
     pub body_bytes_max: u64,
     pub inflated_bytes_max: u64,
@@ -44,7 +48,13 @@ Options:
   --data-dir DIR          where data is stored (env TIDEGATE_DATA_DIR; default ./tidegate-data)
   --listen ADDR           address to serve on, repeatable; every listener serves every route
                           (env TIDEGATE_LISTEN, comma-separated;
-                          default 127.0.0.1:5654 and 127.0.0.1:3218)
+                          default 127.0.0.1:5654 and 127.0.0.1:3218); there a Proton
+                          `SELECT ... FROM stream` is a live, unbounded streaming query
+  --snapshot-listen ADDR  address to serve on in snapshot mode, repeatable: Proton's batch port,
+                          where every Proton query runs with query_mode='table' and ends
+                          (env TIDEGATE_SNAPSHOT_LISTEN, comma-separated; default 127.0.0.1:8123).
+                          Giving any --listen or --snapshot-listen (or either variable) replaces
+                          all the default addresses
   --sync-interval DUR     how often rows written with method=append / mode=async are fsynced,
                           e.g. 1000ms or 1s (env TIDEGATE_SYNC_INTERVAL; default 1000ms)
   --body-bytes-max BYTES  largest request body accepted, as sent (env TIDEGATE_BODY_BYTES_MAX;
@@ -120,6 +130,10 @@ pub fn parse(
         .map(|v| parse_listen(&v))
         .transpose()?;
     let mut listen_flags: Vec<SocketAddr> = Vec::new();
+    let mut snapshot_env = env("TIDEGATE_SNAPSHOT_LISTEN")
+        .map(|v| parse_listen(&v))
+        .transpose()?;
+    let mut snapshot_flags: Vec<SocketAddr> = Vec::new();
     let mut sync_interval = env("TIDEGATE_SYNC_INTERVAL")
         .map(|v| parse_duration(&v))
         .transpose()?;
@@ -159,6 +173,7 @@ pub fn parse(
             "-V" | "--version" => return Ok(Command::Version),
             "--data-dir" => data_dir = Some(PathBuf::from(value()?)),
             "--listen" => listen_flags.extend(parse_listen(&value()?)?),
+            "--snapshot-listen" => snapshot_flags.extend(parse_listen(&value()?)?),
             "--sync-interval" => sync_interval = Some(parse_duration(&value()?)?),
             "--body-bytes-max" => body_bytes_max = Some(parse_bytes(&value()?, &flag)?),
             "--inflated-bytes-max" => inflated_bytes_max = Some(parse_bytes(&value()?, &flag)?),
@@ -173,20 +188,26 @@ pub fn parse(
     if !listen_flags.is_empty() {
         listen_env = Some(listen_flags);
     }
-    let listen = match listen_env {
-        Some(l) if !l.is_empty() => l,
-        Some(_) => return Err("no listen address given".into()),
-        None => DEFAULT_LISTEN
-            .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect(),
+    if !snapshot_flags.is_empty() {
+        snapshot_env = Some(snapshot_flags);
+    }
+    let defaults = |list: &[&str]| list.iter().filter_map(|a| a.parse().ok()).collect();
+    // Any address given replaces every default, so `--listen 127.0.0.1:0` alone never
+    // also binds the fixed snapshot port.
+    let (listen, snapshot_listen) = match (listen_env, snapshot_env) {
+        (None, None) => (defaults(DEFAULT_LISTEN), defaults(DEFAULT_SNAPSHOT_LISTEN)),
+        (l, s) => (l.unwrap_or_default(), s.unwrap_or_default()),
     };
+    if listen.is_empty() && snapshot_listen.is_empty() {
+        return Err("no listen address given".into());
+    }
     let threads = threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().min(4)))
         .clamp(1, 64);
     Ok(Command::Serve(Config {
         data_dir: data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
         listen,
+        snapshot_listen,
         sync_interval: sync_interval.unwrap_or(Duration::from_millis(SYNC_INTERVAL_MS_DEFAULT)),
         body_bytes_max: body_bytes_max.unwrap_or(BODY_BYTES_MAX_DEFAULT),
         inflated_bytes_max: inflated_bytes_max.unwrap_or(INFLATED_BYTES_MAX_DEFAULT),
@@ -225,6 +246,7 @@ mod tests {
                 "127.0.0.1:3218".parse().unwrap()
             ]
         );
+        assert_eq!(c.snapshot_listen, vec!["127.0.0.1:8123".parse().unwrap()]);
         assert_eq!(c.sync_interval, Duration::from_secs(1));
         assert_eq!(c.password, "manager");
     }
@@ -241,6 +263,21 @@ mod tests {
             parse(args(&["--password", ""]), |_| None).unwrap_err(),
             "the password must not be empty"
         );
+    }
+
+    #[test]
+    fn any_listen_address_replaces_every_default() {
+        let c = serve(parse(args(&["--listen", "127.0.0.1:0"]), |_| None).unwrap());
+        assert_eq!(c.listen, vec!["127.0.0.1:0".parse().unwrap()]);
+        assert!(c.snapshot_listen.is_empty());
+        let c = serve(parse(args(&["--snapshot-listen=127.0.0.1:7"]), |_| None).unwrap());
+        assert!(c.listen.is_empty());
+        assert_eq!(c.snapshot_listen, vec!["127.0.0.1:7".parse().unwrap()]);
+        let env = |k: &str| (k == "TIDEGATE_SNAPSHOT_LISTEN").then(|| "127.0.0.1:8".to_string());
+        let c = serve(parse(args(&["--listen", "127.0.0.1:9"]), env).unwrap());
+        assert_eq!(c.listen, vec!["127.0.0.1:9".parse().unwrap()]);
+        assert_eq!(c.snapshot_listen, vec!["127.0.0.1:8".parse().unwrap()]);
+        assert!(parse(args(&[]), |k| (k == "TIDEGATE_LISTEN").then(String::new)).is_err());
     }
 
     #[test]

@@ -12,6 +12,12 @@ pub const BATCH_ROWS_MAX: usize = 4096;
 pub const BATCH_BYTES_MAX: usize = 1 << 20;
 /// Batches waiting for the writer thread. A full queue pushes back on the TCP connection.
 pub const WRITER_QUEUE_BATCHES_MAX: usize = 8;
+/// Committed batches queued for one live (streaming) query. A query that falls this far
+/// behind the writer ends with an error instead of making the writer wait or buffering more:
+/// at most this many `BATCH_BYTES_MAX` batches are held for it.
+pub const LIVE_BATCHES_QUEUED_MAX: usize = 32;
+/// Stored rows a live query replays (`seek_to`) per step before it looks at live rows again.
+pub const REPLAY_ROWS_PER_STEP: usize = 1024;
 /// Size at which a table's memtable is sealed and flushed. fjall counts key and value bytes;
 /// the skiplist holding them costs about 3-4x that for our small rows.
 pub const MEMTABLE_BYTES_MAX: u64 = 4 << 20;

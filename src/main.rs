@@ -68,13 +68,21 @@ fn serve(config: Config) -> Result<(), String> {
     let opened = Store::open(&config.data_dir, config.sync_interval).map_err(|e| e.to_string())?;
     let store = opened.store;
     let web_auth = api::WebAuth::open(&config.data_dir, config.password.clone())?;
-    let listeners = server::bind(&config.listen)?;
+    let listeners = server::bind(&config.listen)?
+        .into_iter()
+        .map(|l| (l, false))
+        .chain(
+            server::bind(&config.snapshot_listen)?
+                .into_iter()
+                .map(|l| (l, true)),
+        )
+        .collect::<Vec<_>>();
     let server = Server::new(config.body_bytes_max);
     let app = Arc::new(App {
         catalog: Arc::new(Catalog::new(opened.tables)),
         store: store.clone(),
         inflated_bytes_max: config.inflated_bytes_max,
-        web_auth,
+        web_auth: Arc::new(web_auth),
     });
     let handler: Handler = {
         let app = Arc::clone(&app);
@@ -96,12 +104,15 @@ fn serve(config: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot start executor thread: {e}"))?;
         threads.push(thread);
     }
-    for listener in listeners {
+    for (listener, snapshot) in listeners {
         if let Ok(addr) = listener.local_addr() {
-            println!("tidegate: listening on http://{addr}");
+            // Test harnesses read the address up to the first space.
+            let mode = if snapshot { " (snapshot)" } else { "" };
+            println!("tidegate: listening on http://{addr}{mode}");
         }
-        ex.spawn(Arc::clone(&server).serve(Arc::clone(&ex), listener, Arc::clone(&handler)))
-            .detach();
+        let serving =
+            Arc::clone(&server).serve(Arc::clone(&ex), listener, snapshot, Arc::clone(&handler));
+        ex.spawn(serving).detach();
     }
     println!("tidegate: data in {}, ready", config.data_dir.display());
 

@@ -1,6 +1,7 @@
 //! `/?query=` answers in every ClickHouse format byte for byte as Proton does (reference
 //! proton-api.md §2.5, §3.2, case 25), and its errors are ClickHouse's plain text with the
-//! status of Proton's table (§1.5).
+//! status of Proton's table (§1.5). Queries go to the snapshot listener, as case 25 asks
+//! for port 8123, so `FROM test_rest` is bounded.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -43,7 +44,7 @@ fn text_formats() {
     let s = Server::start("proton-formats-text");
     load(&s);
     // Case 25, exactly.
-    let r = s.request(
+    let r = s.snapshot_request(
         "POST",
         "/",
         &[],
@@ -203,17 +204,17 @@ fn format_choice_and_post_bodies() {
     load(&s);
     let sql = "SELECT id FROM test_rest ORDER BY id LIMIT 2";
     // `default_format=` applies when the statement names no FORMAT.
-    let r = s.get(&format!("/?query={}&default_format=CSV", enc(sql)));
+    let r = s.snapshot_get(&format!("/?query={}&default_format=CSV", enc(sql)));
     assert_eq!(r.text(), "\"dev1\"\n\"dev2\"\n");
     assert_eq!(r.header("x-timeplus-format"), Some("CSV"));
     // The statement's FORMAT wins over `default_format=`.
-    let r = s.get(&format!(
+    let r = s.snapshot_get(&format!(
         "/?query={}&default_format=CSV",
         enc(&format!("{sql} FORMAT JSONEachRow"))
     ));
     assert_eq!(r.text(), "{\"id\":\"dev1\"}\n{\"id\":\"dev2\"}\n");
     // The `x-timeplus-format` header is the last choice.
-    let r = s.request(
+    let r = s.snapshot_request(
         "GET",
         &format!("/?query={}", enc(sql)),
         &[("x-timeplus-format", "TabSeparatedWithNames")],
@@ -221,7 +222,7 @@ fn format_choice_and_post_bodies() {
     );
     assert_eq!(r.text(), "id\ndev1\ndev2\n");
     // A POST body is appended to `query=` as is, as ClickHouse's ConcatReadBuffer does.
-    let r = s.request(
+    let r = s.snapshot_request(
         "POST",
         &format!("/?query={}", enc("SELECT id FROM test_rest ORDER BY id ")),
         &[],
@@ -232,7 +233,7 @@ fn format_choice_and_post_bodies() {
         (200, "{\"id\":\"dev1\"}\n".to_owned())
     );
     // The JavaScript driver: `default_format=` in the URL, the SQL in the body.
-    let r = s.request(
+    let r = s.snapshot_request(
         "POST",
         "/?default_format=JSONEachRow",
         &[("Content-Type", "text/plain")],
@@ -240,7 +241,7 @@ fn format_choice_and_post_bodies() {
     );
     assert_eq!(r.text(), "{\"id\":\"dev1\"}\n{\"id\":\"dev2\"}\n");
     // The caller's query id is echoed.
-    let r = s.get(&format!("/?query={}&query_id=q-7", enc(sql)));
+    let r = s.snapshot_get(&format!("/?query={}&query_id=q-7", enc(sql)));
     assert_eq!(r.header("x-timeplus-query-id"), Some("q-7"));
 }
 

@@ -44,7 +44,7 @@ fn search_answers_json_compact() {
     let r = post(
         &s,
         "/proton/v1/search",
-        r#"{"query":"SELECT id, name FROM foo ORDER BY id"}"#,
+        r#"{"query":"SELECT id, name FROM table(foo) ORDER BY id"}"#,
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-timeplus-query-id"), Some("1402"));
@@ -80,7 +80,7 @@ fn search_answers_json_compact() {
     let r = post(
         &s,
         "/proton/v1/search?default_format=JSONEachRow",
-        r#"{"query":"SELECT * FROM foo WHERE id = 1","mode":"verbose"}"#,
+        r#"{"query":"SELECT * FROM table(foo) WHERE id = 1","mode":"verbose"}"#,
     );
     assert!(
         r.text()

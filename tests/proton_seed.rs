@@ -94,7 +94,7 @@ fn request_id_is_echoed_and_formats_read_back() {
     assert!(text.contains("\"rows\": 2"), "{text}");
     let star = s.get(&format!(
         "/?query={}&default_format=TabSeparatedWithNames",
-        enc("SELECT * FROM foo LIMIT 1")
+        enc("SELECT * FROM table(foo) LIMIT 1")
     ));
     assert!(
         star.text().starts_with("id\tname\t_tp_time\n1\thello\t"),

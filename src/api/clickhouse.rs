@@ -6,12 +6,14 @@
 //! `x-timeplus-format` header, else TabSeparated. Errors are plain text
 //! `Code: N. DB::Exception: ... (NAME)` with the status of Proton's table.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::app::App;
 use crate::limits::SQL_BYTES_MAX;
-use crate::output::{ClickHouseEncoder, ClickHouseFormat, QueryBody};
+use crate::output::{ClickHouseEncoder, ClickHouseFormat, LiveQueryBody, QueryBody};
 use crate::server::{Request, Response};
+use crate::sql::live::{LiveQuery, is_live};
 use crate::sql::{self, Outcome, QueryError, ast::Statement};
 
 use super::proton_errors::{Exception, query_exception};
@@ -81,6 +83,23 @@ async fn answer(
             format!("Unknown format {format_name}"),
         ));
     };
+    // On a streaming listener a SELECT from a stream is live (reference §2.5: port 3218
+    // streams, port 8123 runs every query with query_mode='table').
+    if let Statement::Select(select) = &statement
+        && !request.snapshot
+        && is_live(app, select)
+    {
+        let app = Arc::new(app.clone());
+        return match LiveQuery::start(app, select, &[], sql::Dialect::Proton) {
+            Ok(query) => {
+                let encoder = Box::new(ClickHouseEncoder::new(format, started));
+                let body = LiveQueryBody::new(query, encoder);
+                Response::live(200, format.content_type(), Box::new(body))
+                    .with_header("x-timeplus-format", format.name())
+            }
+            Err(e) => exception_reply(&query_exception(&e)),
+        };
+    }
     match sql::execute(app, &statement, &[], sql::Dialect::Proton).await {
         Ok(Outcome::Rows(result)) => {
             // ClickHouse's HTTP handler appends the exception's text to a started body.

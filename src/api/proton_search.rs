@@ -3,8 +3,9 @@
 //! `/?query=`.
 //!
 //! Proton runs `SELECT * FROM (<query>) LIMIT offset, page_size`; tidegate runs the query and
-//! pages its rows here, counting what the page saw for `rows_before_limit_at_least`. Every
-//! tidegate query is bounded, so the modes `verbose`, `standard` and `table` answer alike.
+//! pages its rows here, counting what the page saw for `rows_before_limit_at_least`. On a
+//! streaming listener a query whose FROM names a stream is live (`sql::live`) unless `mode`
+//! is `table`; there the page becomes the query's own OFFSET and LIMIT.
 //! Errors are Proton's JSON error shape: the schema checks are 400 with code 408, exceptions
 //! have the status of Proton's table (`proton_errors`).
 
@@ -17,8 +18,9 @@ use super::proton_errors::{Exception, query_exception};
 use super::proton_json::{Kind, member, poco_string, read_object, validate};
 use crate::app::App;
 use crate::json_value::JsonValue;
-use crate::output::{ClickHouseEncoder, ClickHouseFormat, QueryBody};
+use crate::output::{ClickHouseEncoder, ClickHouseFormat, LiveQueryBody, QueryBody};
 use crate::server::{Request, Response};
+use crate::sql::live::{LiveQuery, is_live};
 use crate::sql::{self, QueryError, RowSource, ast::Statement};
 use crate::value::Value;
 
@@ -44,7 +46,8 @@ pub async fn search(app: &App, request: &mut Request, id: &str) -> Response {
     let text = member(&body, "query")
         .and_then(JsonValue::as_str)
         .unwrap_or("");
-    if let Some(mode) = member(&body, "mode").and_then(JsonValue::as_str)
+    let mode = member(&body, "mode").and_then(JsonValue::as_str);
+    if let Some(mode) = mode
         && !matches!(mode, "standard" | "verbose" | "table")
     {
         let message =
@@ -97,6 +100,28 @@ pub async fn search(app: &App, request: &mut Request, id: &str) -> Response {
         }
         Err(e) => return exception_reply(&query_exception(&QueryError::Syntax(e)), id),
     };
+    if mode != Some("table") && !request.snapshot && is_live(app, &select) {
+        let mut select = select;
+        if let Some((offset, size)) = page {
+            // SELECT * FROM (<query>) LIMIT offset, size
+            let inner = select.limit.unwrap_or(u64::MAX);
+            select.offset = select.offset.saturating_add(offset);
+            select.limit = Some(size.min(inner.saturating_sub(offset)));
+        }
+        return match LiveQuery::start(Arc::new(app.clone()), &select, &[], sql::Dialect::Proton) {
+            Ok(query) => {
+                let encoder = Box::new(ClickHouseEncoder::new(format, started));
+                Response::live(
+                    200,
+                    format.content_type(),
+                    Box::new(LiveQueryBody::new(query, encoder)),
+                )
+                .with_header("x-timeplus-query-id", id)
+                .with_header("x-timeplus-format", format.name())
+            }
+            Err(e) => exception_reply(&query_exception(&e), id),
+        };
+    }
     let result = match sql::run_select_in(app, &select, &[], sql::Dialect::Proton) {
         Ok(r) => r,
         Err(e) => return exception_reply(&query_exception(&e), id),

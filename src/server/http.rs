@@ -277,6 +277,9 @@ pub struct Request {
     pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Body,
+    /// Arrived on a snapshot listener (`--snapshot-listen`, Proton's batch port 8123), where
+    /// Proton-dialect queries run with `query_mode='table'`.
+    pub snapshot: bool,
 }
 
 impl Request {
@@ -346,9 +349,26 @@ pub trait BodySource: Send {
     fn next_chunk(&mut self, out: &mut Vec<u8>) -> Result<bool, String>;
 }
 
+/// The next piece of a live body, which may wait for rows that do not exist yet.
+pub type LiveChunk<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, String>> + Send + 'a>>;
+
+/// Produces a response body whose pieces may take unbounded time to arrive (a streaming
+/// query waiting for ingest). The server flushes every piece at once, ends the body when the
+/// client disconnects and at shutdown.
+pub trait LiveBodySource: Send {
+    /// Appends the next bytes to `out`, waiting until there are some; `Ok(false)` once
+    /// everything was produced. Must be cancel-safe: the server drops the future when the
+    /// client goes away or the server stops, and then calls `finish`.
+    fn next_chunk<'a>(&'a mut self, out: &'a mut Vec<u8>) -> LiveChunk<'a>;
+    /// Appends the closing bytes of a body cut short by shutdown (a JSON document's tail).
+    fn finish(&mut self, out: &mut Vec<u8>);
+}
+
 pub enum ResponseBody {
     Bytes(Vec<u8>),
     Stream(Box<dyn BodySource>),
+    Live(Box<dyn LiveBodySource>),
 }
 
 pub struct Response {
@@ -383,6 +403,17 @@ impl Response {
             headers: vec![("Content-Type", content_type.to_owned())],
             body: ResponseBody::Stream(source),
             close: false,
+        }
+    }
+
+    /// A live body; the connection closes after it, as the client has no other way to
+    /// know a never-ending body ended.
+    pub fn live(status: u16, content_type: &str, source: Box<dyn LiveBodySource>) -> Response {
+        Response {
+            status,
+            headers: vec![("Content-Type", content_type.to_owned())],
+            body: ResponseBody::Live(source),
+            close: true,
         }
     }
 

@@ -16,7 +16,7 @@
 mod chunked;
 pub mod http;
 
-pub use http::{Body, BodySource, Request, Response, ResponseBody};
+pub use http::{Body, BodySource, LiveBodySource, LiveChunk, Request, Response, ResponseBody};
 
 use std::future::Future;
 use std::io;
@@ -84,6 +84,7 @@ impl Server {
         self: Arc<Self>,
         ex: Arc<smol::Executor<'static>>,
         listener: TcpListener,
+        snapshot: bool,
         handler: Handler,
     ) {
         loop {
@@ -119,14 +120,14 @@ impl Server {
             let handler = Arc::clone(&handler);
             ex.spawn(async move {
                 let _ = stream.set_nodelay(true);
-                server.connection(stream, handler).await;
+                server.connection(stream, snapshot, handler).await;
                 server.connections.fetch_sub(1, Ordering::AcqRel);
             })
             .detach();
         }
     }
 
-    async fn connection(&self, stream: TcpStream, handler: Handler) {
+    async fn connection(&self, stream: TcpStream, snapshot: bool, handler: Handler) {
         let mut writer = stream.clone();
         let mut reader = ConnReader::new(stream);
         // The first head may take HEAD_READ_TIMEOUT_MS; a kept-alive connection waiting for
@@ -145,7 +146,7 @@ impl Server {
                 Err(HeadError::Bad(status, message)) => {
                     let mut resp = Response::text(status, format!("{message}\n"));
                     resp.close = true;
-                    let _ = write_response(&mut writer, resp, false, true).await;
+                    let _ = self.write_response(&mut writer, resp, false, true).await;
                     return;
                 }
             };
@@ -191,7 +192,7 @@ impl Server {
             if let Some(message) = bad {
                 let mut resp = Response::text(400, format!("{message}\n"));
                 resp.close = true;
-                let _ = write_response(&mut writer, resp, http10, true).await;
+                let _ = self.write_response(&mut writer, resp, http10, true).await;
                 return;
             }
             let body = Body::new(
@@ -211,6 +212,7 @@ impl Server {
                 query: query.to_owned(),
                 headers: head.headers,
                 body,
+                snapshot,
             };
             let is_head = request.method == "HEAD";
             let (response, mut body) = handler(request).await;
@@ -219,7 +221,8 @@ impl Server {
             if !body.is_complete() && !close {
                 close = !drain(&mut body).await;
             }
-            if write_response(&mut writer, response, http10, close || is_head)
+            if self
+                .write_response(&mut writer, response, http10, close || is_head)
                 .await
                 .is_err()
                 || close
@@ -327,98 +330,184 @@ async fn read_head(reader: &mut ConnReader, timeout_ms: u64) -> Result<Head, Hea
     .await
 }
 
-async fn write_response(
-    stream: &mut TcpStream,
-    response: Response,
-    http10: bool,
-    close: bool,
-) -> io::Result<()> {
-    let mut head = String::with_capacity(256);
-    let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
-    head.push_str(&format!(
-        "{version} {} {}\r\n",
-        response.status,
-        reason_phrase(response.status)
-    ));
-    for (name, value) in &response.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    // HTTP/1.0 has no chunked encoding: stream the body and mark its end by closing.
-    let close = close || (http10 && matches!(response.body, ResponseBody::Stream(_)));
-    match &response.body {
-        ResponseBody::Bytes(b) => head.push_str(&format!("Content-Length: {}\r\n", b.len())),
-        ResponseBody::Stream(_) if !http10 => head.push_str("Transfer-Encoding: chunked\r\n"),
-        ResponseBody::Stream(_) => {}
-    }
-    if close {
-        head.push_str("Connection: close\r\n");
-    } else if http10 {
-        head.push_str("Connection: keep-alive\r\n");
-    }
-    head.push_str("\r\n");
-    let write = |bytes: Vec<u8>| {
-        let mut s = stream.clone();
-        async move { with_timeout(WRITE_TIMEOUT_MS, "write timed out", s.write_all(&bytes)).await }
-    };
-    match response.body {
-        ResponseBody::Bytes(body) => {
-            let mut out = head.into_bytes();
-            out.extend_from_slice(&body);
-            write(out).await?;
+impl Server {
+    async fn write_response(
+        &self,
+        stream: &mut TcpStream,
+        response: Response,
+        http10: bool,
+        close: bool,
+    ) -> io::Result<()> {
+        let mut head = String::with_capacity(256);
+        let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
+        head.push_str(&format!(
+            "{version} {} {}\r\n",
+            response.status,
+            reason_phrase(response.status)
+        ));
+        for (name, value) in &response.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
-        ResponseBody::Stream(mut source) => {
-            write(head.into_bytes()).await?;
-            let mut buf = Vec::with_capacity(RESPONSE_CHUNK_BYTES + 64);
-            loop {
-                buf.clear();
-                let more = loop {
-                    match source.next_chunk(&mut buf) {
-                        Ok(true) if buf.len() < RESPONSE_CHUNK_BYTES => continue,
-                        Ok(more) => break more,
-                        // Bytes already went out with a 200: send what the source wrote (its
-                        // error text, say) and end without the last chunk, which the client
-                        // sees as a truncated body.
-                        Err(e) => {
-                            eprintln!("tidegate: response stream failed: {e}");
-                            if !buf.is_empty() {
-                                let mut framed = Vec::with_capacity(buf.len() + 16);
-                                if !http10 {
-                                    framed.extend_from_slice(
-                                        format!("{:x}\r\n", buf.len()).as_bytes(),
-                                    );
+        // HTTP/1.0 has no chunked encoding: stream the body and mark its end by closing.
+        let streamed = !matches!(response.body, ResponseBody::Bytes(_));
+        let close = close || (http10 && streamed);
+        match &response.body {
+            ResponseBody::Bytes(b) => head.push_str(&format!("Content-Length: {}\r\n", b.len())),
+            _ if !http10 => head.push_str("Transfer-Encoding: chunked\r\n"),
+            _ => {}
+        }
+        if close {
+            head.push_str("Connection: close\r\n");
+        } else if http10 {
+            head.push_str("Connection: keep-alive\r\n");
+        }
+        head.push_str("\r\n");
+        let write = |bytes: Vec<u8>| {
+            let mut s = stream.clone();
+            async move { with_timeout(WRITE_TIMEOUT_MS, "write timed out", s.write_all(&bytes)).await }
+        };
+        match response.body {
+            ResponseBody::Bytes(body) => {
+                let mut out = head.into_bytes();
+                out.extend_from_slice(&body);
+                write(out).await?;
+            }
+            ResponseBody::Stream(mut source) => {
+                write(head.into_bytes()).await?;
+                let mut buf = Vec::with_capacity(RESPONSE_CHUNK_BYTES + 64);
+                loop {
+                    buf.clear();
+                    let more = loop {
+                        match source.next_chunk(&mut buf) {
+                            Ok(true) if buf.len() < RESPONSE_CHUNK_BYTES => continue,
+                            Ok(more) => break more,
+                            // Bytes already went out with a 200: send what the source wrote
+                            // (its error text, say) and end without the last chunk, which the
+                            // client sees as a truncated body.
+                            Err(e) => {
+                                eprintln!("tidegate: response stream failed: {e}");
+                                if !buf.is_empty() {
+                                    write(frame(&buf, http10)).await?;
                                 }
-                                framed.extend_from_slice(&buf);
-                                if !http10 {
-                                    framed.extend_from_slice(b"\r\n");
-                                }
-                                write(framed).await?;
+                                return Err(io::Error::other(e));
                             }
-                            return Err(io::Error::other(e));
                         }
+                    };
+                    if !buf.is_empty() {
+                        write(frame(&buf, http10)).await?;
                     }
-                };
-                if !buf.is_empty() {
-                    let mut framed = Vec::with_capacity(buf.len() + 16);
-                    if http10 {
-                        framed.extend_from_slice(&buf);
-                    } else {
-                        framed.extend_from_slice(format!("{:x}\r\n", buf.len()).as_bytes());
-                        framed.extend_from_slice(&buf);
-                        framed.extend_from_slice(b"\r\n");
+                    if !more {
+                        break;
                     }
-                    write(framed).await?;
                 }
-                if !more {
-                    break;
+                if !http10 {
+                    write(b"0\r\n\r\n".to_vec()).await?;
                 }
             }
-            if !http10 {
-                write(b"0\r\n\r\n".to_vec()).await?;
+            ResponseBody::Live(mut source) => {
+                write(head.into_bytes()).await?;
+                self.write_live(stream, source.as_mut(), http10).await?;
             }
         }
+        stream.flush().await?;
+        Ok(())
     }
-    stream.flush().await?;
-    Ok(())
+
+    /// Writes a live body piece by piece, each flushed at once. Ends when the source does, when
+    /// the client closes its side (found by reading while the source waits, so a dead client
+    /// does not hold a subscription forever) or at shutdown (the source writes its tail first).
+    async fn write_live(
+        &self,
+        stream: &mut TcpStream,
+        source: &mut dyn LiveBodySource,
+        http10: bool,
+    ) -> io::Result<()> {
+        enum Step {
+            Chunk(Result<bool, String>),
+            Gone,
+            Stopping,
+        }
+        let mut probe = stream.clone();
+        let mut buf = Vec::with_capacity(RESPONSE_CHUNK_BYTES + 64);
+        loop {
+            buf.clear();
+            let step = smol::future::or(
+                smol::future::or(
+                    async { Step::Chunk(source.next_chunk(&mut buf).await) },
+                    async {
+                        peer_closed(&mut probe).await;
+                        Step::Gone
+                    },
+                ),
+                async {
+                    self.stopped().await;
+                    Step::Stopping
+                },
+            )
+            .await;
+            let more = match step {
+                Step::Chunk(Ok(more)) => more,
+                Step::Chunk(Err(e)) => {
+                    eprintln!("tidegate: live response ended: {e}");
+                    return Err(io::Error::other(e));
+                }
+                Step::Gone => return Err(io::Error::new(io::ErrorKind::BrokenPipe, "client left")),
+                Step::Stopping => {
+                    buf.clear();
+                    source.finish(&mut buf);
+                    false
+                }
+            };
+            if !buf.is_empty() {
+                let framed = frame(&buf, http10);
+                with_timeout(
+                    WRITE_TIMEOUT_MS,
+                    "write timed out",
+                    stream.write_all(&framed),
+                )
+                .await?;
+                stream.flush().await?;
+            }
+            if !more {
+                break;
+            }
+        }
+        if !http10 {
+            with_timeout(
+                WRITE_TIMEOUT_MS,
+                "write timed out",
+                stream.write_all(b"0\r\n\r\n"),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves once the peer closed its side or the socket failed. Bytes the client sends in
+/// the meantime are discarded: a live response always closes the connection after it.
+async fn peer_closed(stream: &mut TcpStream) {
+    let mut scratch = [0u8; 512];
+    loop {
+        match smol::io::AsyncReadExt::read(stream, &mut scratch).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// One piece of a streamed body: a chunk of the chunked encoding, or the bytes as they are
+/// for HTTP/1.0, whose body ends when the connection closes.
+fn frame(buf: &[u8], http10: bool) -> Vec<u8> {
+    let mut framed = Vec::with_capacity(buf.len() + 16);
+    if http10 {
+        framed.extend_from_slice(buf);
+    } else {
+        framed.extend_from_slice(format!("{:x}\r\n", buf.len()).as_bytes());
+        framed.extend_from_slice(buf);
+        framed.extend_from_slice(b"\r\n");
+    }
+    framed
 }
 
 /// Binds every address; fails with the address named if one cannot be bound.

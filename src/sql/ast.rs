@@ -89,14 +89,54 @@ pub struct Select {
     pub offset: u64,
     /// ClickHouse `FORMAT name` at the end of the statement.
     pub format: Option<String>,
+    /// Proton `SETTINGS k = v, ...`: names lower-cased, values as text.
+    pub settings: Vec<(String, String)>,
+    /// Proton `EMIT ...`, if given.
+    pub emit: Option<Emit>,
+}
+
+impl Select {
+    /// The value of a `SETTINGS` entry.
+    pub fn setting(&self, name: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// What a SELECT reads.
 #[derive(Debug, Clone, PartialEq)]
 pub enum From {
-    /// A table or stream name (Proton's `table(s)` reads the same rows).
+    /// A table or stream by name. A Proton stream named this way is read live on a
+    /// streaming listener (unbounded), its stored rows elsewhere.
     Table(String),
+    /// Proton's `table(s)`: the stored rows only, always bounded.
+    Historical(String),
+    /// `tumble(...)` or `hop(...)` over a stream.
+    Window(Box<Window>),
     Subquery(Box<Select>),
+}
+
+/// Proton's `tumble(s, [time_col,] size)` (slide = size) and `hop(s, [time_col,] slide,
+/// size)`: each row belongs to the windows `[start, start + size)` with `start` a multiple
+/// of `slide` that contain its time; the relation gains `window_start` and `window_end`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub table: String,
+    /// Written as `table(s)` inside the window function: bounded.
+    pub historical: bool,
+    /// The event-time column; `_tp_time` when not given.
+    pub time_column: Option<String>,
+    pub slide_ns: i64,
+    pub size_ns: i64,
+}
+
+/// Proton's `EMIT` clause. Only the periodic interval changes what tidegate does; the other
+/// policies (`STREAM`, `AFTER WATERMARK`, `DELAY`, ...) are accepted as written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Emit {
+    pub periodic_ns: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -22,6 +22,7 @@ use super::plan::{KeyColumns, plan_scan};
 use super::read_stats::ReadStats;
 use super::schema::{ResultColumn, Schema};
 use super::vtables;
+use super::window::{WindowSource, WindowSpec};
 use crate::app::App;
 use crate::catalog::{Dialect, TableKind};
 use crate::limits::{GROUP_BYTES_MAX, MERGE_TAGS_MAX, SORT_ROWS_MAX};
@@ -55,7 +56,8 @@ struct Input {
 /// Where an input's rows come from.
 enum InputRows {
     Rows(Box<dyn RowSource>),
-    Table(std::sync::Arc<crate::catalog::Table>),
+    /// A stored table, its rows expanded into windows when read through `tumble`/`hop`.
+    Table(std::sync::Arc<crate::catalog::Table>, Option<WindowSpec>),
     Virtual(vtables::Virtual),
 }
 
@@ -81,12 +83,26 @@ fn open_input(
                 read: r.read,
             })
         }
-        Some(From::Table(name)) => {
+        Some(From::Window(window)) => {
+            let table = app
+                .catalog
+                .get(&window.table)
+                .ok_or_else(|| QueryError::UnknownTable(window.table.clone()))?;
+            let (spec, schema) = WindowSpec::resolve(window, &table)?;
+            Ok(Input {
+                schema,
+                relation: table.name.to_string(),
+                source: InputRows::Table(table, Some(spec)),
+                read: Arc::default(),
+            })
+        }
+        // Outside a live query (see `live`), a stream read by name gives its stored rows.
+        Some(From::Table(name) | From::Historical(name)) => {
             if let Some(table) = app.catalog.get(name) {
                 return Ok(Input {
                     schema: Schema::of_table(&table),
                     relation: table.name.to_string(),
-                    source: InputRows::Table(table),
+                    source: InputRows::Table(table, None),
                     read: Arc::default(),
                 });
             }
@@ -178,6 +194,36 @@ pub fn run_select_in(
     dialect: Dialect,
 ) -> Result<QueryResult, QueryError> {
     let input = open_input(app, select.from.as_ref(), params, dialect)?;
+    run_on(app, select, input, params, dialect)
+}
+
+/// Runs `select` over `rows` of the relation `schema` instead of reading its FROM: a live
+/// query's committed batches, or the rows of one closed window.
+pub fn run_select_over(
+    app: &App,
+    select: &Select,
+    schema: Schema,
+    relation: &str,
+    rows: Box<dyn RowSource>,
+    params: &[Value],
+    dialect: Dialect,
+) -> Result<QueryResult, QueryError> {
+    let input = Input {
+        schema,
+        relation: relation.to_owned(),
+        source: InputRows::Rows(rows),
+        read: Arc::default(),
+    };
+    run_on(app, select, input, params, dialect)
+}
+
+fn run_on(
+    app: &App,
+    select: &Select,
+    input: Input,
+    params: &[Value],
+    dialect: Dialect,
+) -> Result<QueryResult, QueryError> {
     let schema = &input.schema;
     let cx = BindContext {
         schema,
@@ -269,7 +315,7 @@ pub fn run_select_in(
             let planned = plan_scan(app, keys, filter.as_ref())?;
             v.open(app, planned)?
         }
-        InputRows::Table(table) => {
+        InputRows::Table(table, window) => {
             let keys = KeyColumns {
                 table_id: table.id,
                 tag: table.tag_column,
@@ -277,6 +323,7 @@ pub fn run_select_in(
             };
             let mut planned = plan_scan(app, keys, filter.as_ref())?;
             if !grouped
+                && window.is_none()
                 && let [(Bound::Column(i), descending)] = order.as_slice()
                 && Some(*i) == table.time_column
             {
@@ -296,7 +343,7 @@ pub fn run_select_in(
                     in_scan_order = true;
                 }
             }
-            if planned.empty {
+            let rows: Box<dyn RowSource> = if planned.empty {
                 Box::new(VecSource(Vec::new().into_iter()))
             } else {
                 Box::new(ScanSource {
@@ -304,6 +351,10 @@ pub fn run_select_in(
                     table: Arc::clone(&table),
                     read: Arc::clone(&input.read),
                 })
+            };
+            match window {
+                Some(spec) => Box::new(WindowSource::new(rows, spec)),
+                None => rows,
             }
         }
     };

@@ -8,8 +8,10 @@
 //! Files: `lexer`, `parser` and `ast` (text to statements); `schema` (the columns of a
 //! relation); `eval` (binding names and evaluating expressions); `functions` (scalar
 //! functions); `aggregate` (aggregates and GROUP BY); `plan` (WHERE to key ranges); `exec`
-//! (the SELECT pipeline); `read_stats` (rows and bytes a query read); `vtables` (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE);
-//! `ddl` (CREATE, DROP, RENAME); `listing` (SHOW, DESCRIBE).
+//! (the SELECT pipeline); `window` (`tumble` and `hop`); `live` (streaming queries over
+//! rows as they are committed); `read_stats` (rows and bytes a query read); `vtables`
+//! (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE); `ddl` (CREATE, DROP, RENAME); `listing`
+//! (SHOW, DESCRIBE).
 //!
 //! Not here: HTTP parameters and response shapes (`api`), encoders (`output`), storage
 //! layout (`store`).
@@ -23,11 +25,13 @@ mod exec;
 mod functions;
 pub mod lexer;
 mod listing;
+pub mod live;
 pub mod parser;
 mod plan;
 mod read_stats;
 mod schema;
 mod vtables;
+mod window;
 
 pub use crate::catalog::Dialect;
 pub use ddl::{DdlOutcome, execute_create, execute_drop, execute_rename};

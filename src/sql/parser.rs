@@ -2,6 +2,7 @@
 //! and what was expected, so a client can point at the mistake.
 
 use super::ast::*;
+use super::functions::TimeUnit;
 use super::lexer::{Tok, Token, tokenize};
 use crate::catalog::{ColumnRole, TableKind, TypeArg, TypeName};
 use crate::value::Value;
@@ -545,12 +546,15 @@ impl Parser<'_> {
             }
         }
         let from = if self.eat_keyword("from") {
-            // Proton's `table(stream)` reads the historical store: here, the same rows.
             let from = if self.is_keyword("table") && matches!(self.peek_at(1), Tok::Sym("(")) {
                 self.pos += 2;
                 let name = self.object_name("a stream name")?;
                 self.sym(")")?;
-                From::Table(name)
+                From::Historical(name)
+            } else if (self.is_keyword("tumble") || self.is_keyword("hop"))
+                && matches!(self.peek_at(1), Tok::Sym("("))
+            {
+                From::Window(Box::new(self.window()?))
             } else if self.eat_sym("(") {
                 let inner = self.select()?;
                 self.sym(")")?;
@@ -590,6 +594,7 @@ impl Parser<'_> {
         } else {
             None
         };
+        let mut emit = self.emit()?;
         let mut order_by = Vec::new();
         if self.eat_keyword("order") {
             self.keyword("by")?;
@@ -622,18 +627,26 @@ impl Parser<'_> {
             }
         }
         let mut format = None;
+        let mut settings = Vec::new();
         loop {
             if self.eat_keyword("format") {
                 format = Some(self.ident("a format name")?);
             } else if self.eat_keyword("settings") {
                 loop {
-                    self.ident("a setting name")?;
+                    let name = self.ident("a setting name")?.to_ascii_lowercase();
                     self.sym("=")?;
-                    self.bump();
+                    let value = match self.bump() {
+                        Tok::Str(v) | Tok::Number(v) | Tok::Ident(v) | Tok::QuotedIdent(v) => v,
+                        Tok::Sym(v) => v.to_owned(),
+                        Tok::Eof => return Err(self.expected("a setting value")),
+                    };
+                    settings.push((name, value));
                     if !self.eat_sym(",") {
                         break;
                     }
                 }
+            } else if self.is_keyword("emit") {
+                emit = self.emit()?;
             } else {
                 break;
             }
@@ -649,7 +662,126 @@ impl Parser<'_> {
             limit,
             offset,
             format,
+            settings,
+            emit,
         })
+    }
+
+    /// After FROM: `tumble(s, [time_col,] size[, 'tz'])` or `hop(s, [time_col,] slide, size)`,
+    /// where `s` may be `table(s)`.
+    fn window(&mut self) -> Result<Window, ParseError> {
+        let hop = self.is_keyword("hop");
+        self.pos += 2;
+        let historical = self.is_keyword("table") && matches!(self.peek_at(1), Tok::Sym("("));
+        if historical {
+            self.pos += 2;
+        }
+        let table = self.object_name("a stream name")?;
+        if historical {
+            self.sym(")")?;
+        }
+        self.sym(",")?;
+        let time_column = match (self.peek().clone(), self.peek_at(1)) {
+            (Tok::Ident(name) | Tok::QuotedIdent(name), Tok::Sym(",")) => {
+                self.pos += 2;
+                Some(name)
+            }
+            _ => None,
+        };
+        let first = self.interval_ns()?;
+        let (slide_ns, size_ns) = if hop {
+            self.sym(",")?;
+            (first, self.interval_ns()?)
+        } else {
+            (first, first)
+        };
+        // Proton's optional time zone argument: windows here are aligned in UTC.
+        if self.eat_sym(",") {
+            self.bump();
+        }
+        self.sym(")")?;
+        if hop && (size_ns < slide_ns || size_ns / slide_ns > HOP_WINDOWS_PER_ROW_MAX) {
+            return Err(self.expected(&format!(
+                "a hop size at least the slide and at most {HOP_WINDOWS_PER_ROW_MAX} slides"
+            )));
+        }
+        Ok(Window {
+            table,
+            historical,
+            time_column,
+            slide_ns,
+            size_ns,
+        })
+    }
+
+    /// A positive fixed-length interval: `INTERVAL 5 SECOND`, `INTERVAL '5 second'`, `5s`,
+    /// `1m`, `500ms`, or a bare number of seconds.
+    fn interval_ns(&mut self) -> Result<i64, ParseError> {
+        let at = self.offset();
+        let bad = || ParseError {
+            at,
+            message: "expected a positive fixed-length interval such as 5s, 1m or \
+                      INTERVAL 5 SECOND"
+                .into(),
+        };
+        let (count, unit) = if self.eat_keyword("interval") {
+            match self.interval()? {
+                Expr::Interval { count, unit } => (count, unit),
+                _ => return Err(bad()),
+            }
+        } else if let Tok::Number(text) = self.peek().clone() {
+            self.pos += 1;
+            let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+            let (count, unit) = text.split_at(digits);
+            let count: i64 = count.parse().map_err(|_| bad())?;
+            (
+                count,
+                if unit.is_empty() {
+                    "s".into()
+                } else {
+                    unit.to_owned()
+                },
+            )
+        } else {
+            return Err(bad());
+        };
+        let unit_ns = TimeUnit::parse(&unit)
+            .and_then(TimeUnit::fixed_ns)
+            .ok_or_else(bad)?;
+        count
+            .checked_mul(unit_ns)
+            .filter(|ns| *ns > 0)
+            .ok_or_else(bad)
+    }
+
+    /// `EMIT [STREAM|CHANGELOG] [PERIODIC i] [AFTER WATERMARK|WINDOW CLOSE] [AND|WITH DELAY i]
+    /// [TIMEOUT i] ...`: the words up to the next clause, keeping the periodic interval.
+    fn emit(&mut self) -> Result<Option<Emit>, ParseError> {
+        if !self.eat_keyword("emit") {
+            return Ok(None);
+        }
+        let mut emit = Emit::default();
+        loop {
+            if self.at_eof()
+                || matches!(self.peek(), Tok::Sym(";" | ")"))
+                || ["order", "limit", "settings", "format"]
+                    .iter()
+                    .any(|k| self.is_keyword(k))
+            {
+                return Ok(Some(emit));
+            }
+            if self.eat_keyword("periodic") {
+                emit.periodic_ns = Some(self.interval_ns()?);
+            } else if ["delay", "timeout", "batch"]
+                .iter()
+                .any(|k| self.is_keyword(k))
+            {
+                self.pos += 1;
+                self.interval_ns()?;
+            } else {
+                self.ident("an EMIT policy word")?;
+            }
+        }
     }
 
     fn unsigned(&mut self, what: &str) -> Result<u64, ParseError> {
@@ -908,11 +1040,14 @@ fn token_len(sql: &str, token: &Token) -> usize {
     }
 }
 
+/// Windows one row may fall in with `hop`: bounds the copies each row makes.
+const HOP_WINDOWS_PER_ROW_MAX: i64 = 1000;
+
 fn is_reserved(word: &str) -> bool {
     const RESERVED: &[&str] = &[
         "from", "where", "order", "limit", "format", "settings", "group", "having", "as", "and",
-        "or", "not", "offset", "union", "by", "asc", "desc", "before", "values", "like", "between",
-        "in", "is",
+        "emit", "or", "not", "offset", "union", "by", "asc", "desc", "before", "values", "like",
+        "between", "in", "is",
     ];
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
 }
@@ -963,6 +1098,65 @@ mod tests {
     }
 
     #[test]
+    fn windows_emit_and_settings() {
+        let Statement::Select(q) = parse(
+            "select id, max(value), window_start from tumble(s, timestamp, interval 5 second) \
+             group by id, window_start emit stream periodic 2s limit 3 \
+             settings seek_to = 'earliest', query_mode='table'",
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            q.from,
+            Some(From::Window(Box::new(Window {
+                table: "s".into(),
+                historical: false,
+                time_column: Some("timestamp".into()),
+                slide_ns: 5_000_000_000,
+                size_ns: 5_000_000_000,
+            })))
+        );
+        assert_eq!(
+            q.emit,
+            Some(Emit {
+                periodic_ns: Some(2_000_000_000)
+            })
+        );
+        assert_eq!(q.limit, Some(3));
+        assert_eq!(q.setting("seek_to"), Some("earliest"));
+        assert_eq!(q.setting("query_mode"), Some("table"));
+        let Statement::Select(q) =
+            parse("select * from hop(table(s), 1m, 5m) emit after watermark and delay 2s").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            q.from,
+            Some(From::Window(Box::new(Window {
+                table: "s".into(),
+                historical: true,
+                time_column: None,
+                slide_ns: 60_000_000_000,
+                size_ns: 300_000_000_000,
+            })))
+        );
+        assert_eq!(q.emit, Some(Emit::default()));
+        let Statement::Select(q) = parse("select * from table(s)").unwrap() else {
+            panic!()
+        };
+        assert_eq!(q.from, Some(From::Historical("s".into())));
+        let e = parse("select * from hop(s, 5s, 1s)").unwrap_err();
+        assert!(e.message.contains("hop size at least the slide"), "{e:?}");
+        let e = parse("select * from tumble(s, 0s)").unwrap_err();
+        assert!(
+            e.message.contains("positive fixed-length interval"),
+            "{e:?}"
+        );
+        assert!(parse("select * from tumble(s, interval 1 month)").is_err());
+    }
+
+    #[test]
     fn create_stream_with_defaults_and_settings() {
         let s = parse("CREATE STREAM IF NOT EXISTS t(i int, s string default 'x', t datetime64(3, 'UTC') DEFAULT now64(3, 'UTC')) SETTINGS event_time_column='t'").unwrap();
         let Statement::Create(c) = s else {
@@ -982,7 +1176,7 @@ mod tests {
     fn select_with_everything_issue_2_needs() {
         let s = parse("SELECT id, name AS n FROM table(foo) WHERE name = 'a' AND id >= 2 ORDER BY id DESC LIMIT 10 FORMAT JSONCompact").unwrap();
         let Statement::Select(q) = s else { panic!() };
-        assert_eq!(q.from, Some(From::Table("foo".into())));
+        assert_eq!(q.from, Some(From::Historical("foo".into())));
         assert_eq!(q.items.len(), 2);
         assert!(q.order_by[0].descending);
         assert_eq!(q.limit, Some(10));

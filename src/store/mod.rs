@@ -18,12 +18,14 @@
 mod batch;
 mod keys;
 mod kv;
+mod live;
 mod merge;
 mod row;
 mod scan;
 mod writer;
 
 pub use batch::{BatchError, RowBatch};
+pub use live::{LiveError, Replay, Subscription};
 pub use scan::{Scan, ScanSpec, TagSelection};
 pub use writer::Durability;
 
@@ -91,6 +93,8 @@ struct Inner {
     tables: RwLock<HashMap<u32, Keyspace>>,
     commands: smol::channel::Sender<Command>,
     poisoned: AtomicBool,
+    /// Subscribers of live rows (streaming queries), fed by the writer.
+    live: Arc<live::Hub>,
     /// Keeps the directory lock for the life of the process.
     _lock: File,
 }
@@ -174,6 +178,7 @@ impl Store {
         }
         let state = writer::WriterState::load(&meta, &tags)?;
 
+        let hub = Arc::new(live::Hub::new(state.next_seq()));
         let (commands, receiver) = smol::channel::bounded(WRITER_QUEUE_BATCHES_MAX);
         let (fatal_tx, fatal) = smol::channel::bounded(1);
         let inner = Arc::new(Inner {
@@ -182,6 +187,7 @@ impl Store {
             tables: RwLock::new(handles),
             commands,
             poisoned: AtomicBool::new(false),
+            live: Arc::clone(&hub),
             _lock: lock,
         });
         let store = Store { inner };
@@ -194,6 +200,7 @@ impl Store {
             receiver,
             fatal_tx,
             sync_interval,
+            hub,
         )
         .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
         Ok(Opened {

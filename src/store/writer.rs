@@ -22,6 +22,7 @@ use smol::channel::{Receiver, Sender};
 use super::batch::RowBatch;
 use super::keys::{decode_seq_key, decode_tag_key, seq_key, tag_key};
 use super::kv;
+use super::live::Hub;
 use super::scan::{ScanSpec, TagSelection};
 use super::{
     CATALOG_PREFIX, NEXT_SEQ, NEXT_TABLE_ID, Store, StoreError, table_keyspace_name,
@@ -113,6 +114,11 @@ fn read_counter<const N: usize>(
 }
 
 impl WriterState {
+    /// The sequence the next stream or log row will get.
+    pub(super) fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
     pub(super) fn load(meta: &Keyspace, tags: &Keyspace) -> Result<WriterState, StoreError> {
         let next_table_id = read_counter::<4>(meta, NEXT_TABLE_ID)?
             .map(u32::from_be_bytes)
@@ -174,6 +180,7 @@ pub(super) fn spawn(
     commands: Receiver<Command>,
     fatal: Sender<StoreError>,
     sync_interval: Duration,
+    live: std::sync::Arc<Hub>,
 ) -> std::io::Result<WriterThread> {
     // The writer must not keep the store alive, or the channel would never close.
     let weak = std::sync::Arc::downgrade(&store.inner);
@@ -187,6 +194,8 @@ pub(super) fn spawn(
         fatal,
         poisoned: false,
         dirty: false,
+        live,
+        committed: Vec::new(),
     };
     let handle = std::thread::Builder::new()
         .name("tidegate-writer".into())
@@ -204,6 +213,10 @@ struct Writer {
     poisoned: bool,
     /// Rows were applied since the last persist.
     dirty: bool,
+    live: std::sync::Arc<Hub>,
+    /// The stream batches of the group being committed, with their first sequence, handed
+    /// to live queries after the commit. Reused, so it allocates nothing once grown.
+    committed: Vec<(RowBatch, u64)>,
 }
 
 enum Acks {
@@ -306,8 +319,14 @@ impl Writer {
                         self.commit_group(kv_batch, &mut kv_acks);
                         continue;
                     }
+                    let first_seq = self.state.next_seq;
                     match self.apply(&mut batch, &rows) {
-                        Ok(()) => acks.push(Acks::Apply(ack, durability)),
+                        Ok(()) => {
+                            acks.push(Acks::Apply(ack, durability));
+                            if rows.table().kind == TableKind::Stream {
+                                self.committed.push((rows, first_seq));
+                            }
+                        }
                         Err(e) => {
                             let _ = ack.try_send(Err(e));
                         }
@@ -339,10 +358,19 @@ impl Writer {
         if acks.is_empty() {
             return;
         }
+        let committed = batch.commit().map_err(StoreError::from);
+        if committed.is_ok() {
+            self.live.publish(self.state.next_seq, &mut self.committed);
+        }
+        self.committed.clear();
+        self.acknowledge(committed, acks);
+    }
+
+    fn acknowledge(&mut self, committed: Result<(), StoreError>, acks: &mut Vec<Acks>) {
         let wants_sync = acks
             .iter()
             .any(|Acks::Apply(_, d)| *d == Durability::Synced);
-        let mut result = batch.commit().map_err(StoreError::from);
+        let mut result = committed;
         if result.is_ok() {
             self.dirty = true;
             if wants_sync {
@@ -639,6 +667,7 @@ impl Writer {
         })();
         self.state.tag_ids.remove(&id);
         self.state.next_tag_id.remove(&id);
+        self.live.drop_table(id);
         result.map_err(|e| {
             let e = StoreError::from(e);
             self.poison(Some(e.clone()));

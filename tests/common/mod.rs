@@ -10,7 +10,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub struct Server {
+    /// The streaming listener (`--listen`), where a Proton `SELECT ... FROM s` is live.
     pub addr: String,
+    /// The snapshot listener (`--snapshot-listen`, Proton's batch port 8123).
+    pub snapshot_addr: String,
     pub dir: PathBuf,
     child: Option<Child>,
     keep_dir: bool,
@@ -64,7 +67,14 @@ impl Server {
 
     fn spawn_with(bin: &Path, dir: PathBuf, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut child = Command::new(bin)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--snapshot-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
             .arg(&dir)
             .args(args)
             .envs(envs.iter().copied())
@@ -75,11 +85,15 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let mut addr = None;
+        let mut snapshot_addr = None;
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let Some(Ok(line)) = lines.next() else { break };
             if let Some(a) = line.strip_prefix("tidegate: listening on http://") {
-                addr = Some(a.to_owned());
+                match a.split_once(' ') {
+                    Some((a, "(snapshot)")) => snapshot_addr = Some(a.to_owned()),
+                    _ => addr = Some(a.to_owned()),
+                }
             }
             if line.ends_with("ready") {
                 break;
@@ -89,6 +103,7 @@ impl Server {
         std::thread::spawn(move || for _ in lines {});
         Server {
             addr: addr.expect("tidegate printed its address"),
+            snapshot_addr: snapshot_addr.expect("tidegate printed its snapshot address"),
             dir,
             child: Some(child),
             keep_dir: false,
@@ -161,6 +176,21 @@ impl Server {
         body: &[u8],
     ) -> Response {
         request(&self.addr, method, path, headers, body)
+    }
+
+    /// `request` on the snapshot listener (Proton's batch port), where queries are bounded.
+    pub fn snapshot_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        request(&self.snapshot_addr, method, path, headers, body)
+    }
+
+    pub fn snapshot_get(&self, path: &str) -> Response {
+        self.snapshot_request("GET", path, &[], b"")
     }
 
     pub fn get(&self, path: &str) -> Response {
@@ -425,9 +455,11 @@ pub fn create_stream(s: &Server, definition: &str) {
     assert_eq!((r.status, r.text()), (200, String::new()), "{definition}");
 }
 
-/// `GET /?query=<sql>` (Proton's ClickHouse-style interface).
+/// `GET /?query=<sql>` (Proton's ClickHouse-style interface) on the snapshot listener, where
+/// Proton's batch clients read (port 8123): every query there is bounded.
 pub fn proton_get(s: &Server, sql: &str) -> Response {
-    s.get(&format!("/?query={}", enc(sql)))
+    let path = format!("/?query={}", enc(sql));
+    request(&s.snapshot_addr, "GET", &path, &[], b"")
 }
 
 /// The reply to `sql` through `/?query=` (TabSeparated unless it says `FORMAT`); asserts 200.
@@ -437,10 +469,10 @@ pub fn proton_query(s: &Server, sql: &str) -> String {
     r.text()
 }
 
-/// The reply to `sql` sent as a POST body to `/`, as the seed's `curl -d` reads rows back;
-/// asserts 200.
+/// The reply to `sql` sent as a POST body to `/` of the snapshot listener, as the seed's
+/// `curl -d` reads rows back; asserts 200.
 pub fn proton_post_query(s: &Server, sql: &str) -> String {
-    let r = s.request("POST", "/", &[], sql.as_bytes());
+    let r = request(&s.snapshot_addr, "POST", "/", &[], sql.as_bytes());
     assert_eq!(r.status, 200, "{sql}: {}", r.text());
     r.text()
 }
@@ -480,4 +512,142 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     out.extend(crc.finalize().to_le_bytes());
     out.extend((data.len() as u32).to_le_bytes());
     out
+}
+
+/// A response read while it is produced (a live query): the head is parsed at once, body
+/// bytes are read as they arrive, each wait bounded.
+pub struct LiveResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    stream: TcpStream,
+    /// Raw bytes after the head not yet de-chunked.
+    raw: Vec<u8>,
+    /// De-chunked body bytes read so far.
+    pub body: Vec<u8>,
+    /// The terminating zero-length chunk was read.
+    pub ended: bool,
+}
+
+/// Sends `GET path` to `addr` and returns once the response head arrived (at most 10 s).
+pub fn live_get(addr: &str, path: &str) -> LiveResponse {
+    live_request(addr, "GET", path, b"")
+}
+
+/// Sends a request and returns once the response head arrived (at most 10 s).
+pub fn live_request(addr: &str, method: &str, path: &str, body: &[u8]) -> LiveResponse {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let split = loop {
+        if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "no response head within 10 s");
+        match stream.read(&mut buf) {
+            Ok(0) => panic!("connection closed before the response head"),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if is_timeout(&e) => {}
+            Err(e) => panic!("reading the response head: {e}"),
+        }
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split(' ').nth(1));
+    let status: u16 = status.and_then(|s| s.parse().ok()).expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    LiveResponse {
+        status,
+        headers,
+        stream,
+        raw: raw[split + 4..].to_vec(),
+        body: Vec::new(),
+        ended: false,
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+impl LiveResponse {
+    /// Moves whole chunks from `raw` to `body`.
+    fn dechunk(&mut self) {
+        while !self.ended {
+            let Some(line_end) = self.raw.windows(2).position(|w| w == b"\r\n") else {
+                return;
+            };
+            let size = std::str::from_utf8(&self.raw[..line_end])
+                .ok()
+                .and_then(|t| usize::from_str_radix(t.trim(), 16).ok())
+                .expect("chunk size line");
+            if self.raw.len() < line_end + 2 + size + 2 {
+                return;
+            }
+            self.body
+                .extend_from_slice(&self.raw[line_end + 2..line_end + 2 + size]);
+            self.raw.drain(..line_end + 2 + size + 2);
+            self.ended = size == 0;
+        }
+    }
+
+    /// Reads until `done(body so far)` holds, the body ends, or `timeout` passes; returns
+    /// whether `done` held.
+    pub fn read_until(&mut self, timeout: Duration, done: impl Fn(&str) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 4096];
+        loop {
+            self.dechunk();
+            if done(&self.text()) {
+                return true;
+            }
+            if self.ended || Instant::now() >= deadline {
+                return false;
+            }
+            match self.stream.read(&mut buf) {
+                Ok(0) => return done(&self.text()),
+                Ok(n) => self.raw.extend_from_slice(&buf[..n]),
+                Err(e) if is_timeout(&e) => {}
+                Err(_) => return done(&self.text()),
+            }
+        }
+    }
+
+    /// Reads until the body ends (the terminating chunk) or `timeout` passes; returns
+    /// whether it ended.
+    pub fn read_to_end(&mut self, timeout: Duration) -> bool {
+        self.read_until(timeout, |_| false);
+        self.ended
+    }
+
+    /// The body lines read so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.text().lines().map(str::to_owned).collect()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
