@@ -415,3 +415,23 @@ fn live_windows_without_aggregates_only_add_the_window_columns() {
         "dev6\t20:00:02\t20:00:06\ndev6\t20:00:04\t20:00:08\ndev8\t20:00:08\t20:00:12\n"
     );
 }
+
+#[test]
+fn a_kv_stream_is_read_bounded_even_on_the_streaming_listener() {
+    let s = Server::start("live-kv");
+    create_stream(
+        &s,
+        "kv (k string, v int32) PRIMARY KEY k SETTINGS mode='versioned_kv'",
+    );
+    ingest(&s, "kv", r#"["k","v"]"#, r#"[["a",1],["b",2],["a",3]]"#);
+    let started = Instant::now();
+    let r = request(
+        &s.addr,
+        "GET",
+        &format!("/?query={}", enc("select k, v from kv order by k")),
+        &[],
+        b"",
+    );
+    assert_eq!((r.status, r.text()), (200, "a\t3\nb\t2\n".to_owned()));
+    assert!(started.elapsed() < WAIT, "the reply ended on its own");
+}
