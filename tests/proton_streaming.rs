@@ -435,3 +435,51 @@ fn a_kv_stream_is_read_bounded_even_on_the_streaming_listener() {
     assert_eq!((r.status, r.text()), (200, "a\t3\nb\t2\n".to_owned()));
     assert!(started.elapsed() < WAIT, "the reply ended on its own");
 }
+
+/// Case 17 (0002 id 10) verbatim: after case 16's rows, the stream is renamed, three more
+/// rows go to the new name, and a live query replays all six under it.
+#[test]
+fn case_17_rename_then_seek_to_earliest() {
+    let s = Server::start("case17");
+    create_stream(
+        &s,
+        "test2_ingest (id string, location string, value float, content string, timestamp datetime64(3) default now64(3))",
+    );
+    let rows = |ids: [&str; 3]| {
+        let data: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                format!(
+                    r#"["{id}","ca",100,"\"create_time\":\"2021-11-02 20:00:01\"","2020-01-01 11:11:11"]"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"columns":["id","location","value","content","timestamp"],"data":[{}]}}"#,
+            data.join(",")
+        )
+    };
+    proton_ingest_ok(&s, "test2_ingest", &rows(["dev1", "dev2", "dev3"]));
+    let r = s.request(
+        "POST",
+        "/",
+        &[],
+        b"rename stream if exists test2_ingest to test_rename",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    proton_ingest_ok(&s, "test_rename", &rows(["dev7", "dev8", "dev9"]));
+    let mut r = live(
+        &s,
+        "select id, location, value, timestamp from test_rename settings seek_to='earliest'",
+    );
+    assert!(
+        r.read_until(WAIT, |t| t.lines().count() >= 6),
+        "{:?}",
+        r.text()
+    );
+    let want: String = ["dev1", "dev2", "dev3", "dev7", "dev8", "dev9"]
+        .iter()
+        .map(|id| format!("{id}\tca\t100\t2020-01-01 11:11:11\n"))
+        .collect();
+    assert_eq!(r.text().replace(".000", ""), want);
+}
