@@ -51,6 +51,15 @@ impl Value {
     }
 
     /// The value as f64 when it is numeric (used by comparisons across numeric kinds).
+    /// Bytes the value holds outside itself (text and binary bodies), for memory estimates.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(s) => s.len(),
+            Value::Bytes(b) => b.len(),
+            _ => 0,
+        }
+    }
+
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
             Value::Int(v) => Some(v as f64),

@@ -378,14 +378,7 @@ impl GroupSpec {
 /// Bytes one group is estimated to hold: its key twice (map and row), its accumulators,
 /// and the map and vector overhead.
 fn group_bytes(key: &[u8], values: &[Value], aggregates: usize) -> usize {
-    let heap: usize = values
-        .iter()
-        .map(|v| match v {
-            Value::Str(s) => s.len(),
-            Value::Bytes(b) => b.len(),
-            _ => 0,
-        })
-        .sum();
+    let heap: usize = values.iter().map(Value::heap_bytes).sum();
     2 * key.len() + heap + (values.len() + aggregates) * 48 + 96
 }
 

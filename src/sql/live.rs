@@ -323,14 +323,7 @@ impl LiveQuery {
 
 /// Bytes one held row is estimated to take.
 fn row_bytes(row: &[Value]) -> usize {
-    let heap: usize = row
-        .iter()
-        .map(|v| match v {
-            Value::Str(s) => s.len(),
-            Value::Bytes(b) => b.len(),
-            _ => 0,
-        })
-        .sum();
+    let heap: usize = row.iter().map(Value::heap_bytes).sum();
     heap + row.len() * 48 + 32
 }
 

@@ -53,12 +53,7 @@ fn value_bytes(ty: &ColumnType, value: &Value) -> u64 {
         ColumnType::DateTime { .. } => 8,
         ColumnType::Ipv6 | ColumnType::Uuid => 16,
         ColumnType::String { .. } | ColumnType::Json | ColumnType::Binary => {
-            let len = match value {
-                Value::Str(s) => s.len(),
-                Value::Bytes(b) => b.len(),
-                _ => 0,
-            };
-            len as u64 + 8
+            value.heap_bytes() as u64 + 8
         }
     }
 }
