@@ -3,6 +3,7 @@
 //! become trees.
 
 use crate::ingest::json::{JsonError, Step, Token, Tokenizer};
+use crate::limits::CONTROL_BODY_BYTES_MAX;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsonValue {
@@ -30,7 +31,8 @@ enum Frame {
 }
 
 pub fn parse(bytes: &[u8]) -> Result<JsonValue, JsonError> {
-    let mut tok = Tokenizer::new();
+    // A control body may be one SQL string; the body's own cap bounds it.
+    let mut tok = Tokenizer::with_text_bytes_max(CONTROL_BODY_BYTES_MAX);
     let mut stack: Vec<Frame> = Vec::new();
     let mut root = None;
     let mut input = bytes;

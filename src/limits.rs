@@ -24,6 +24,12 @@ pub const MEMTABLE_BYTES_MAX: u64 = 4 << 20;
 /// Full memtables allowed to wait for or be in a flush before the writer stops taking
 /// batches.
 pub const SEALED_MEMTABLES_MAX: usize = 0;
+/// Longest table, stream or column name a CREATE or RENAME accepts.
+pub const NAME_BYTES_MAX: usize = 255;
+/// Longest tag name, and longest encoded primary key of a kv stream row, that is stored.
+/// Both become storage keys, which fjall caps at 64 KiB; a longer one is refused at ingest
+/// (400 naming the row) and matches nothing in a query.
+pub const STORED_KEY_BYTES_MAX: usize = 4 << 10;
 /// Longest the writer waits for flushes before taking the next batches anyway.
 pub const FLUSH_WAIT_MS_MAX: u64 = 10_000;
 /// Block cache of the storage engine.
@@ -59,6 +65,18 @@ pub const WRITE_TIMEOUT_MS: u64 = 60_000;
 pub const CONTROL_BODY_BYTES_MAX: usize = 1 << 20;
 /// Longest SQL text.
 pub const SQL_BYTES_MAX: usize = 1 << 20;
+/// Deepest SQL statement: nested subqueries, parentheses, function calls, `NOT`s and
+/// operator chains together (ClickHouse's `max_ast_depth`). Every walk over a statement
+/// recurses at most this deep, so the executor threads' stacks are sized from it.
+pub const SQL_DEPTH_MAX: usize = 256;
+/// Stack of each executor thread, where requests (and so every SQL walk) run. Reserved
+/// address space; only the pages a request touches become resident. Sized so a statement
+/// `SQL_DEPTH_MAX` deep runs in a debug build with room to spare (tests/deep_requests.rs
+/// runs each shape at the limit).
+pub const EXECUTOR_STACK_BYTES: usize = 16 << 20;
+/// Expression nodes that GROUP BY, HAVING and ORDER BY may copy from select-list aliases
+/// they name (ClickHouse's `max_expanded_ast_elements`); about 100 bytes each.
+pub const ALIAS_COPY_NODES_MAX: usize = 64 << 10;
 /// Rows a query may hold in memory to sort them (ORDER BY not served by the key order).
 pub const SORT_ROWS_MAX: usize = 1_000_000;
 /// Rows an ORDER BY time over several tags buffers across all tags while it merges them
@@ -109,6 +127,8 @@ pub const REFRESH_TOKENS_MAX: usize = 1024;
 /// Default interval of the background persist for append/async writes.
 pub const SYNC_INTERVAL_MS_DEFAULT: u64 = 1000;
 
+// A stored key (tag name or kv key) plus its prefix fits fjall's 64 KiB key.
+const _: () = assert!(STORED_KEY_BYTES_MAX + 16 <= u16::MAX as usize);
 // Batches waiting for the writer may use at most a quarter of the peak RSS budget.
 const _: () = assert!(WRITER_QUEUE_BATCHES_MAX * BATCH_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 4);
 // One field must fit in a batch, or a single wide row could never be committed.

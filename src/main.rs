@@ -32,6 +32,7 @@ use smol::stream::StreamExt;
 use app::App;
 use catalog::Catalog;
 use config::{Command, Config};
+use limits::EXECUTOR_STACK_BYTES;
 use server::{Handler, Server};
 use store::Store;
 
@@ -95,11 +96,15 @@ fn serve(config: Config) -> Result<(), String> {
     let ex = Arc::new(smol::Executor::new());
     let (stop_threads, threads_stopped) = smol::channel::bounded::<()>(1);
     let mut threads = Vec::new();
-    for i in 1..config.threads {
+    // Requests run only on these threads, whose stacks are sized for the deepest statement
+    // the parser lets through (`EXECUTOR_STACK_BYTES`); the main thread only waits for
+    // signals.
+    for i in 0..config.threads.max(1) {
         let ex = Arc::clone(&ex);
         let stopped = threads_stopped.clone();
         let thread = std::thread::Builder::new()
             .name(format!("tidegate-{i}"))
+            .stack_size(EXECUTOR_STACK_BYTES)
             .spawn(move || smol::block_on(ex.run(async { stopped.recv().await.ok() })))
             .map_err(|e| format!("cannot start executor thread: {e}"))?;
         threads.push(thread);
@@ -116,7 +121,7 @@ fn serve(config: Config) -> Result<(), String> {
     }
     println!("tidegate: data in {}, ready", config.data_dir.display());
 
-    let outcome = smol::block_on(ex.run(async {
+    let outcome = smol::block_on(async {
         let mut signals =
             async_signal::Signals::new([async_signal::Signal::Term, async_signal::Signal::Int])
                 .map_err(|e| format!("cannot install signal handlers: {e}"))?;
@@ -139,7 +144,7 @@ fn serve(config: Config) -> Result<(), String> {
             Some(e) => Err(format!("stopping after a storage fault: {e}")),
             None => Ok(()),
         }
-    }));
+    });
 
     stop_threads.close();
     for thread in threads {

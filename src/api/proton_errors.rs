@@ -6,7 +6,7 @@
 //! ClickHouse-style handler differs from it only for authentication codes, which tidegate never
 //! raises.
 
-use crate::sql::QueryError;
+use crate::sql::{ParseErrorKind, QueryError};
 use crate::store::StoreError;
 
 /// A Proton exception: `Code: {code}. DB::Exception: {message}. ({name})`.
@@ -56,7 +56,11 @@ pub fn status_of(code: u32) -> u16 {
 /// clients match on it (`Stream default.x doesn't exist`, reference §1.5).
 pub fn query_exception(e: &QueryError) -> Exception {
     match e {
-        QueryError::Syntax(p) => Exception::new(62, "SYNTAX_ERROR", p.to_string()),
+        QueryError::Syntax(p) => match p.kind {
+            ParseErrorKind::Syntax => Exception::new(62, "SYNTAX_ERROR", p.to_string()),
+            ParseErrorKind::TooDeep => Exception::new(167, "TOO_DEEP_AST", p.to_string()),
+        },
+        QueryError::BadName { .. } => Exception::new(62, "SYNTAX_ERROR", e.to_string()),
         QueryError::UnknownTable(t) => Exception::new(
             60,
             "UNKNOWN_STREAM",

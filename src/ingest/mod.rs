@@ -9,7 +9,7 @@
 
 pub mod convert;
 mod csv_rows;
-mod decoder;
+pub(crate) mod decoder;
 mod inflate;
 pub mod json;
 pub mod json_rows;

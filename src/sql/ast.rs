@@ -213,3 +213,22 @@ pub enum Expr {
         negated: bool,
     },
 }
+
+impl Expr {
+    /// Nodes in the tree, itself included. Recursive: the parser bounds the depth.
+    pub fn node_count(&self) -> usize {
+        let boxed = |e: &Expr| e.node_count();
+        let all = |list: &[Expr]| list.iter().map(Expr::node_count).sum::<usize>();
+        1 + match self {
+            Expr::Literal(_) | Expr::Column(_) | Expr::Param(_) | Expr::Interval { .. } => 0,
+            Expr::Neg(e) | Expr::Not(e) | Expr::IsNull(e, _) => boxed(e),
+            Expr::Binary(_, l, r) => boxed(l) + boxed(r),
+            Expr::InList { expr, list, .. } => boxed(expr) + all(list),
+            Expr::Between {
+                expr, low, high, ..
+            } => boxed(expr) + boxed(low) + boxed(high),
+            Expr::Function { args, .. } => all(args),
+            Expr::Like { expr, pattern, .. } => boxed(expr) + boxed(pattern),
+        }
+    }
+}

@@ -25,7 +25,7 @@ use super::vtables;
 use super::window::{WindowSource, WindowSpec};
 use crate::app::App;
 use crate::catalog::{Dialect, TableKind};
-use crate::limits::{GROUP_BYTES_MAX, MERGE_TAGS_MAX, SORT_ROWS_MAX};
+use crate::limits::{ALIAS_COPY_NODES_MAX, GROUP_BYTES_MAX, MERGE_TAGS_MAX, SORT_ROWS_MAX};
 use crate::store::{Scan, TagSelection};
 use crate::timefmt;
 use crate::value::Value;
@@ -119,59 +119,101 @@ fn open_input(
     }
 }
 
-/// Replaces names that are select-list aliases (and ORDER BY/GROUP BY positions) by the
-/// aliased expression, as both peers let GROUP BY, HAVING and ORDER BY use them.
-fn resolve_aliases(expr: &Expr, items: &[SelectItem], positional: bool) -> Expr {
-    let aliased = |name: &str| {
-        items.iter().find_map(|i| match i {
-            SelectItem::Expr {
-                expr,
-                alias: Some(a),
-                ..
-            } if a.eq_ignore_ascii_case(name) => Some(expr.clone()),
-            _ => None,
-        })
-    };
-    match expr {
-        Expr::Column(name) => aliased(name).unwrap_or_else(|| expr.clone()),
-        Expr::Literal(Value::Int(n)) if positional => usize::try_from(*n)
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|i| items.get(i))
-            .and_then(|i| match i {
-                SelectItem::Expr { expr, .. } => Some(expr.clone()),
-                SelectItem::Star => None,
+/// Select-list aliases and positions as GROUP BY, HAVING and ORDER BY use them (both
+/// peers allow it). Each use copies the aliased expression, so the copies are counted
+/// against `ALIAS_COPY_NODES_MAX`: a short statement naming a large alias many times must
+/// not multiply into gigabytes. A copy sits inside the clause's own expression, so a
+/// resolved tree is at most twice `SQL_DEPTH_MAX` deep, which `EXECUTOR_STACK_BYTES` allows.
+struct Aliases<'a> {
+    items: &'a [SelectItem],
+    copy_nodes_left: usize,
+}
+
+impl<'a> Aliases<'a> {
+    fn new(items: &'a [SelectItem]) -> Self {
+        Aliases {
+            items,
+            copy_nodes_left: ALIAS_COPY_NODES_MAX,
+        }
+    }
+
+    /// `expr` with every alias (and, if `positional`, a top-level position) replaced by the
+    /// expression it names.
+    fn resolve(&mut self, expr: &Expr, positional: bool) -> Result<Expr, QueryError> {
+        let items = self.items;
+        let aliased = |name: &str| {
+            items.iter().find_map(|i| match i {
+                SelectItem::Expr {
+                    expr,
+                    alias: Some(a),
+                    ..
+                } if a.eq_ignore_ascii_case(name) => Some(expr),
+                _ => None,
             })
-            .unwrap_or_else(|| expr.clone()),
-        Expr::Binary(op, l, r) => Expr::Binary(
-            *op,
-            Box::new(resolve_aliases(l, items, false)),
-            Box::new(resolve_aliases(r, items, false)),
-        ),
-        Expr::Not(e) => Expr::Not(Box::new(resolve_aliases(e, items, false))),
-        Expr::Neg(e) => Expr::Neg(Box::new(resolve_aliases(e, items, false))),
-        Expr::IsNull(e, n) => Expr::IsNull(Box::new(resolve_aliases(e, items, false)), *n),
-        Expr::Between {
-            expr,
-            low,
-            high,
-            negated,
-        } => Expr::Between {
-            expr: Box::new(resolve_aliases(expr, items, false)),
-            low: low.clone(),
-            high: high.clone(),
-            negated: *negated,
-        },
-        Expr::InList {
-            expr,
-            list,
-            negated,
-        } => Expr::InList {
-            expr: Box::new(resolve_aliases(expr, items, false)),
-            list: list.clone(),
-            negated: *negated,
-        },
-        other => other.clone(),
+        };
+        let positioned = |n: &i64| {
+            usize::try_from(*n)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| items.get(i))
+                .and_then(|i| match i {
+                    SelectItem::Expr { expr, .. } => Some(expr),
+                    SelectItem::Star => None,
+                })
+        };
+        Ok(match expr {
+            Expr::Column(name) => match aliased(name) {
+                Some(e) => self.copy(e)?,
+                None => expr.clone(),
+            },
+            Expr::Literal(Value::Int(n)) if positional => match positioned(n) {
+                Some(e) => self.copy(e)?,
+                None => expr.clone(),
+            },
+            Expr::Binary(op, l, r) => Expr::Binary(
+                *op,
+                Box::new(self.resolve(l, false)?),
+                Box::new(self.resolve(r, false)?),
+            ),
+            Expr::Not(e) => Expr::Not(Box::new(self.resolve(e, false)?)),
+            Expr::Neg(e) => Expr::Neg(Box::new(self.resolve(e, false)?)),
+            Expr::IsNull(e, n) => Expr::IsNull(Box::new(self.resolve(e, false)?), *n),
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => Expr::Between {
+                expr: Box::new(self.resolve(expr, false)?),
+                low: low.clone(),
+                high: high.clone(),
+                negated: *negated,
+            },
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => Expr::InList {
+                expr: Box::new(self.resolve(expr, false)?),
+                list: list.clone(),
+                negated: *negated,
+            },
+            other => other.clone(),
+        })
+    }
+
+    fn copy(&mut self, expr: &Expr) -> Result<Expr, QueryError> {
+        self.copy_nodes_left = self
+            .copy_nodes_left
+            .checked_sub(expr.node_count())
+            .ok_or_else(|| {
+                QueryError::Limit(format!(
+                    "GROUP BY, HAVING and ORDER BY repeat select-list aliases more than \
+                     alias_copy_nodes_max ({ALIAS_COPY_NODES_MAX}) expression nodes; repeat \
+                     the expression less often or compute it in a subquery"
+                ))
+            })?;
+        Ok(expr.clone())
     }
 }
 
@@ -284,22 +326,21 @@ fn run_on(
         .as_ref()
         .map(|f| bind(f, &where_cx).map(|b| fold(b, now_ns)))
         .transpose()?;
+    let mut aliases = Aliases::new(&select.items);
     let group_keys: Vec<Bound> = select
         .group_by
         .iter()
-        .map(|g| bind(&resolve_aliases(g, &select.items, true), &where_cx))
+        .map(|g| bind(&aliases.resolve(g, true)?, &where_cx))
         .collect::<Result<_, _>>()?;
     let having = select
         .having
         .as_ref()
-        .map(|h| bind(&resolve_aliases(h, &select.items, false), &cx))
+        .map(|h| bind(&aliases.resolve(h, false)?, &cx))
         .transpose()?;
     let mut order: Vec<(Bound, bool)> = select
         .order_by
         .iter()
-        .map(|o| {
-            bind(&resolve_aliases(&o.expr, &select.items, true), &cx).map(|b| (b, o.descending))
-        })
+        .map(|o| bind(&aliases.resolve(&o.expr, true)?, &cx).map(|b| (b, o.descending)))
         .collect::<Result<_, _>>()?;
     let grouped = !group_keys.is_empty()
         || projections.iter().any(has_aggregate)

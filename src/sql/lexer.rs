@@ -20,6 +20,8 @@ pub struct Token {
     pub tok: Tok,
     /// Byte offset of the token's first byte in the SQL text.
     pub at: usize,
+    /// Byte offset just past the token's last byte.
+    pub end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +59,7 @@ pub fn tokenize(sql: &str) -> Result<Vec<Token>, LexError> {
             out.push(Token {
                 tok: Tok::Str(text),
                 at: i,
+                end: i + used,
             });
             i += used;
         } else if b == b'"' || b == b'`' {
@@ -67,6 +70,7 @@ pub fn tokenize(sql: &str) -> Result<Vec<Token>, LexError> {
             out.push(Token {
                 tok: Tok::QuotedIdent(text),
                 at: i,
+                end: i + used,
             });
             i += used;
         } else if b.is_ascii_digit()
@@ -85,6 +89,7 @@ pub fn tokenize(sql: &str) -> Result<Vec<Token>, LexError> {
             out.push(Token {
                 tok: Tok::Number(sql.get(i..j).unwrap_or_default().to_owned()),
                 at: i,
+                end: j,
             });
             i = j;
         } else if b.is_ascii_alphabetic() || b == b'_' || b == b'$' || b >= 0x80 {
@@ -97,12 +102,14 @@ pub fn tokenize(sql: &str) -> Result<Vec<Token>, LexError> {
             out.push(Token {
                 tok: Tok::Ident(sql.get(i..j).unwrap_or_default().to_owned()),
                 at: i,
+                end: j,
             });
             i = j;
         } else if let Some(sym) = SYMBOLS.iter().find(|s| rest.starts_with(**s)) {
             out.push(Token {
                 tok: Tok::Sym(sym),
                 at: i,
+                end: i + sym.len(),
             });
             i += sym.len();
         } else {
@@ -116,6 +123,7 @@ pub fn tokenize(sql: &str) -> Result<Vec<Token>, LexError> {
     out.push(Token {
         tok: Tok::Eof,
         at: sql.len(),
+        end: sql.len(),
     });
     Ok(out)
 }

@@ -29,6 +29,8 @@ pub mod live;
 pub mod parser;
 mod plan;
 mod read_stats;
+#[cfg(test)]
+mod robustness_tests;
 mod schema;
 mod vtables;
 mod window;
@@ -36,7 +38,7 @@ mod window;
 pub use crate::catalog::Dialect;
 pub use ddl::{DdlOutcome, execute_create, execute_drop, execute_rename};
 pub use exec::{QueryResult, RowSource, VecSource, run_select_in};
-pub use parser::{ParseError, parse};
+pub use parser::{ParseError, ParseErrorKind, parse};
 pub use read_stats::ReadStats;
 pub use schema::ResultColumn;
 
@@ -86,6 +88,11 @@ pub enum QueryError {
         table: String,
     },
     TableExists(String),
+    /// A table, stream or column name that cannot be created (see `catalog::name_problem`).
+    BadName {
+        name: String,
+        problem: String,
+    },
     /// A statement, function or clause tidegate does not run (yet).
     Unsupported(String),
     /// A definition the catalog refuses (bad type, missing key columns, ...).
@@ -106,6 +113,12 @@ impl std::fmt::Display for QueryError {
                 write!(f, "column {column} does not exist in table {table}")
             }
             QueryError::TableExists(t) => write!(f, "table {t} already exists"),
+            QueryError::BadName { name, problem } => {
+                // Debug quoting shows a control character as an escape, never raw.
+                let shown: String = name.chars().take(64).collect();
+                let more = if shown.len() < name.len() { "…" } else { "" };
+                write!(f, "invalid name {shown:?}{more}: {problem}")
+            }
             QueryError::Unsupported(m) | QueryError::BadDefinition(m) | QueryError::BadValue(m) => {
                 f.write_str(m)
             }

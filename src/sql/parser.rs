@@ -1,34 +1,72 @@
 //! Recursive-descent parser for both vendors' SQL. Errors give the byte offset into the SQL
 //! and what was expected, so a client can point at the mistake.
+//!
+//! Depth is bounded, because everything after the parser (binding, planning, evaluation,
+//! `Clone`, `Drop`) walks the tree recursively:
+//! - `nesting` counts the parser's own open recursive constructs (subqueries, parenthesized
+//!   expressions, function arguments, `NOT` and unary minus chains, nested types);
+//! - every expression is returned with its height, and no node is built whose height plus
+//!   the nesting around it exceeds `SQL_DEPTH_MAX`.
+//!
+//! So no tree deeper than `SQL_DEPTH_MAX` is ever built, and a statement that would need one
+//! is refused with `ParseErrorKind::TooDeep` before anything walks it. Long flat lists are not
+//! depth: `a OR b OR …` and `a AND b AND …` are built as balanced trees (both are associative
+//! in three-valued logic), so 100,000 terms cost a height of 17; `1+1+…` chains are
+//! left-deep (`-` and float rounding are not associative) and count one level per term.
 
 use super::ast::*;
 use super::functions::TimeUnit;
 use super::lexer::{Tok, Token, tokenize};
 use crate::catalog::{ColumnRole, TableKind, TypeArg, TypeName};
+use crate::limits::SQL_DEPTH_MAX;
 use crate::value::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     pub at: usize,
     pub message: String,
+    pub kind: ParseErrorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseErrorKind {
+    Syntax,
+    /// The statement nests deeper than `SQL_DEPTH_MAX` (ClickHouse's `TOO_DEEP_AST`).
+    TooDeep,
+}
+
+impl ParseError {
+    fn syntax(at: usize, message: impl Into<String>) -> ParseError {
+        ParseError {
+            at,
+            message: message.into(),
+            kind: ParseErrorKind::Syntax,
+        }
+    }
 }
 
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "syntax error at byte {}: {}", self.at, self.message)
+        match self.kind {
+            ParseErrorKind::Syntax => {
+                write!(f, "syntax error at byte {}: {}", self.at, self.message)
+            }
+            ParseErrorKind::TooDeep => write!(f, "at byte {}: {}", self.at, self.message),
+        }
     }
 }
 
+/// An expression and its height: 1 for a leaf, one more than its tallest child otherwise.
+type Sub = (Expr, usize);
+
 pub fn parse(sql: &str) -> Result<Statement, ParseError> {
-    let tokens = tokenize(sql).map_err(|e| ParseError {
-        at: e.at,
-        message: e.message,
-    })?;
+    let tokens = tokenize(sql).map_err(|e| ParseError::syntax(e.at, e.message))?;
     let mut p = Parser {
         sql,
         tokens,
         pos: 0,
         params: 0,
+        nesting: 0,
     };
     let statement = p.statement()?;
     p.eat_sym(";");
@@ -43,16 +81,27 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     params: usize,
+    /// Recursive constructs open around the current token (see the module comment).
+    nesting: usize,
 }
 
 fn describe(tok: &Tok) -> String {
     match tok {
-        Tok::Ident(s) => format!("`{s}`"),
-        Tok::QuotedIdent(s) => format!("`\"{s}\"`"),
-        Tok::Str(s) => format!("`'{s}'`"),
-        Tok::Number(n) => format!("`{n}`"),
+        Tok::Ident(s) => format!("`{}`", clipped(s)),
+        Tok::QuotedIdent(s) => format!("`\"{}\"`", clipped(s)),
+        Tok::Str(s) => format!("`'{}'`", clipped(s)),
+        Tok::Number(n) => format!("`{}`", clipped(n)),
         Tok::Sym(s) => format!("`{s}`"),
         Tok::Eof => "the end of the statement".into(),
+    }
+}
+
+/// A token's text for an error message: a megabyte literal is not echoed back whole.
+fn clipped(text: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN_CHARS_MAX: usize = 64;
+    match text.char_indices().nth(SHOWN_CHARS_MAX) {
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()).into(),
+        None => text.into(),
     }
 }
 
@@ -84,10 +133,43 @@ impl Parser<'_> {
     }
 
     fn expected(&self, what: &str) -> ParseError {
+        ParseError::syntax(
+            self.offset(),
+            format!("expected {what}, but found {}", describe(self.peek())),
+        )
+    }
+
+    fn too_deep(&self) -> ParseError {
         ParseError {
             at: self.offset(),
-            message: format!("expected {what}, but found {}", describe(self.peek())),
+            message: format!(
+                "the statement nests deeper than sql_depth_max ({SQL_DEPTH_MAX}) levels of \
+                 subqueries, parentheses, function calls or operators; flatten it"
+            ),
+            kind: ParseErrorKind::TooDeep,
         }
+    }
+
+    /// Runs `f` one nesting level deeper, refusing to go past `SQL_DEPTH_MAX`.
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, ParseError>,
+    ) -> Result<T, ParseError> {
+        if self.nesting >= SQL_DEPTH_MAX {
+            return Err(self.too_deep());
+        }
+        self.nesting += 1;
+        let result = f(self);
+        self.nesting -= 1;
+        result
+    }
+
+    /// `expr` as a node of height `height`, if that stays within `SQL_DEPTH_MAX`.
+    fn node(&self, expr: Expr, height: usize) -> Result<Sub, ParseError> {
+        if self.nesting + height > SQL_DEPTH_MAX {
+            return Err(self.too_deep());
+        }
+        Ok((expr, height))
     }
 
     fn is_keyword(&self, kw: &str) -> bool {
@@ -394,16 +476,20 @@ impl Parser<'_> {
                 let arg = match self.peek().clone() {
                     Tok::Number(n) => {
                         self.pos += 1;
-                        TypeArg::Number(n.parse().map_err(|_| ParseError {
-                            at: self.offset(),
-                            message: format!("invalid type argument `{n}`"),
+                        TypeArg::Number(n.parse().map_err(|_| {
+                            ParseError::syntax(
+                                self.offset(),
+                                format!("invalid type argument `{n}`"),
+                            )
                         })?)
                     }
                     Tok::Str(s) => {
                         self.pos += 1;
                         TypeArg::Text(s)
                     }
-                    Tok::Ident(_) | Tok::QuotedIdent(_) => TypeArg::Type(self.type_name()?),
+                    Tok::Ident(_) | Tok::QuotedIdent(_) => {
+                        TypeArg::Type(self.nested(Self::type_name)?)
+                    }
                     _ => return Err(self.expected("a type argument")),
                 };
                 args.push(arg);
@@ -522,7 +608,7 @@ impl Parser<'_> {
                 let end = self
                     .tokens
                     .get(self.pos.saturating_sub(1))
-                    .map_or(start, |t| t.at + token_len(self.sql, t));
+                    .map_or(start, |t| t.end);
                 let text = self
                     .sql
                     .get(start..end)
@@ -556,7 +642,7 @@ impl Parser<'_> {
             {
                 From::Window(Box::new(self.window()?))
             } else if self.eat_sym("(") {
-                let inner = self.select()?;
+                let inner = self.nested(Self::select)?;
                 self.sym(")")?;
                 From::Subquery(Box::new(inner))
             } else {
@@ -718,11 +804,11 @@ impl Parser<'_> {
     /// `1m`, `500ms`, or a bare number of seconds.
     fn interval_ns(&mut self) -> Result<i64, ParseError> {
         let at = self.offset();
-        let bad = || ParseError {
-            at,
-            message: "expected a positive fixed-length interval such as 5s, 1m or \
-                      INTERVAL 5 SECOND"
-                .into(),
+        let bad = || {
+            ParseError::syntax(
+                at,
+                "expected a positive fixed-length interval such as 5s, 1m or INTERVAL 5 SECOND",
+            )
         };
         let (count, unit) = if self.eat_keyword("interval") {
             match self.interval()? {
@@ -795,38 +881,71 @@ impl Parser<'_> {
         }
     }
 
-    pub fn expr(&mut self) -> Result<Expr, ParseError> {
-        self.or_expr()
+    fn expr(&mut self) -> Result<Expr, ParseError> {
+        self.sub_expr().map(|(e, _)| e)
     }
 
-    fn or_expr(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.and_expr()?;
+    /// An expression with its height; one nesting level deeper than the caller.
+    fn sub_expr(&mut self) -> Result<Sub, ParseError> {
+        self.nested(Self::or_expr)
+    }
+
+    fn or_expr(&mut self) -> Result<Sub, ParseError> {
+        let first = self.and_expr()?;
+        if !self.is_keyword("or") {
+            return Ok(first);
+        }
+        let mut terms = vec![first];
         while self.eat_keyword("or") {
-            let right = self.and_expr()?;
-            left = Expr::Binary(BinaryOp::Or, Box::new(left), Box::new(right));
+            terms.push(self.and_expr()?);
         }
-        Ok(left)
+        self.balanced(BinaryOp::Or, terms)
     }
 
-    fn and_expr(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.not_expr()?;
+    fn and_expr(&mut self) -> Result<Sub, ParseError> {
+        let first = self.not_expr()?;
+        if !self.is_keyword("and") {
+            return Ok(first);
+        }
+        let mut terms = vec![first];
         while self.eat_keyword("and") {
-            let right = self.not_expr()?;
-            left = Expr::Binary(BinaryOp::And, Box::new(left), Box::new(right));
+            terms.push(self.not_expr()?);
         }
-        Ok(left)
+        self.balanced(BinaryOp::And, terms)
     }
 
-    fn not_expr(&mut self) -> Result<Expr, ParseError> {
+    /// Joins `terms` with the associative `op` into a balanced tree, pairing neighbours
+    /// level by level, so the height grows with the logarithm of the count and the terms
+    /// keep their left-to-right order.
+    fn balanced(&self, op: BinaryOp, mut terms: Vec<Sub>) -> Result<Sub, ParseError> {
+        while terms.len() > 1 {
+            let mut paired = Vec::with_capacity(terms.len().div_ceil(2));
+            let mut rest = terms.into_iter();
+            while let Some((left, lh)) = rest.next() {
+                paired.push(match rest.next() {
+                    Some((right, rh)) => self.node(
+                        Expr::Binary(op, Box::new(left), Box::new(right)),
+                        lh.max(rh) + 1,
+                    )?,
+                    None => (left, lh),
+                });
+            }
+            terms = paired;
+        }
+        terms.pop().ok_or_else(|| self.expected("an expression"))
+    }
+
+    fn not_expr(&mut self) -> Result<Sub, ParseError> {
         if self.eat_keyword("not") {
-            Ok(Expr::Not(Box::new(self.not_expr()?)))
+            let (e, h) = self.nested(Self::not_expr)?;
+            self.node(Expr::Not(Box::new(e)), h + 1)
         } else {
             self.comparison()
         }
     }
 
-    fn comparison(&mut self) -> Result<Expr, ParseError> {
-        let left = self.additive()?;
+    fn comparison(&mut self) -> Result<Sub, ParseError> {
+        let (left, lh) = self.additive()?;
         let op = match self.peek() {
             Tok::Sym("=") => Some(BinaryOp::Eq),
             Tok::Sym("!=") | Tok::Sym("<>") => Some(BinaryOp::NotEq),
@@ -838,13 +957,16 @@ impl Parser<'_> {
         };
         if let Some(op) = op {
             self.pos += 1;
-            let right = self.additive()?;
-            return Ok(Expr::Binary(op, Box::new(left), Box::new(right)));
+            let (right, rh) = self.additive()?;
+            return self.node(
+                Expr::Binary(op, Box::new(left), Box::new(right)),
+                lh.max(rh) + 1,
+            );
         }
         if self.eat_keyword("is") {
             let negated = self.eat_keyword("not");
             self.keyword("null")?;
-            return Ok(Expr::IsNull(Box::new(left), negated));
+            return self.node(Expr::IsNull(Box::new(left), negated), lh + 1);
         }
         let negated = self.is_keyword("not")
             && matches!(self.peek_at(1), Tok::Ident(s) if ["in", "between", "like"].iter().any(|k| s.eq_ignore_ascii_case(k)));
@@ -852,136 +974,160 @@ impl Parser<'_> {
             self.pos += 1;
         }
         if self.eat_keyword("like") {
-            let pattern = self.additive()?;
-            return Ok(Expr::Like {
-                expr: Box::new(left),
-                pattern: Box::new(pattern),
-                negated,
-            });
+            let (pattern, ph) = self.additive()?;
+            return self.node(
+                Expr::Like {
+                    expr: Box::new(left),
+                    pattern: Box::new(pattern),
+                    negated,
+                },
+                lh.max(ph) + 1,
+            );
         }
         if self.eat_keyword("in") {
             self.sym("(")?;
-            let mut list = vec![self.expr()?];
-            while self.eat_sym(",") {
-                list.push(self.expr()?);
-            }
+            let (list, height) = self.expr_list(lh)?;
             self.sym(")")?;
-            return Ok(Expr::InList {
-                expr: Box::new(left),
-                list,
-                negated,
-            });
+            return self.node(
+                Expr::InList {
+                    expr: Box::new(left),
+                    list,
+                    negated,
+                },
+                height + 1,
+            );
         }
         if self.eat_keyword("between") {
-            let low = self.additive()?;
+            let (low, bh) = self.additive()?;
             self.keyword("and")?;
-            let high = self.additive()?;
-            return Ok(Expr::Between {
-                expr: Box::new(left),
-                low: Box::new(low),
-                high: Box::new(high),
-                negated,
-            });
+            let (high, hh) = self.additive()?;
+            return self.node(
+                Expr::Between {
+                    expr: Box::new(left),
+                    low: Box::new(low),
+                    high: Box::new(high),
+                    negated,
+                },
+                lh.max(bh).max(hh) + 1,
+            );
         }
-        Ok(left)
+        Ok((left, lh))
     }
 
-    fn additive(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.multiplicative()?;
+    /// `e, e, …` (at least one), with the tallest height among them and `height`.
+    fn expr_list(&mut self, mut height: usize) -> Result<(Vec<Expr>, usize), ParseError> {
+        let mut list = Vec::new();
+        loop {
+            let (e, h) = self.sub_expr()?;
+            list.push(e);
+            height = height.max(h);
+            if !self.eat_sym(",") {
+                return Ok((list, height));
+            }
+        }
+    }
+
+    fn additive(&mut self) -> Result<Sub, ParseError> {
+        let (mut left, mut height) = self.multiplicative()?;
         loop {
             let op = match self.peek() {
                 Tok::Sym("+") => BinaryOp::Add,
                 Tok::Sym("-") => BinaryOp::Sub,
                 Tok::Sym("||") => BinaryOp::Concat,
-                _ => return Ok(left),
+                _ => return Ok((left, height)),
             };
             self.pos += 1;
-            let right = self.multiplicative()?;
-            left = Expr::Binary(op, Box::new(left), Box::new(right));
+            let (right, rh) = self.multiplicative()?;
+            (left, height) = self.node(
+                Expr::Binary(op, Box::new(left), Box::new(right)),
+                height.max(rh) + 1,
+            )?;
         }
     }
 
-    fn multiplicative(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.unary()?;
+    fn multiplicative(&mut self) -> Result<Sub, ParseError> {
+        let (mut left, mut height) = self.unary()?;
         loop {
             let op = match self.peek() {
                 Tok::Sym("*") => BinaryOp::Mul,
                 Tok::Sym("/") => BinaryOp::Div,
                 Tok::Sym("%") => BinaryOp::Mod,
-                _ => return Ok(left),
+                _ => return Ok((left, height)),
             };
             self.pos += 1;
-            let right = self.unary()?;
-            left = Expr::Binary(op, Box::new(left), Box::new(right));
+            let (right, rh) = self.unary()?;
+            (left, height) = self.node(
+                Expr::Binary(op, Box::new(left), Box::new(right)),
+                height.max(rh) + 1,
+            )?;
         }
     }
 
-    fn unary(&mut self) -> Result<Expr, ParseError> {
+    fn unary(&mut self) -> Result<Sub, ParseError> {
         if self.eat_sym("-") {
-            return Ok(match self.unary()? {
-                Expr::Literal(Value::Int(v)) => Expr::Literal(Value::Int(-v)),
-                Expr::Literal(Value::Float(v)) => Expr::Literal(Value::Float(-v)),
-                e => Expr::Neg(Box::new(e)),
-            });
+            return match self.nested(Self::unary)? {
+                (Expr::Literal(Value::Int(v)), h) => Ok((Expr::Literal(Value::Int(-v)), h)),
+                (Expr::Literal(Value::Float(v)), h) => Ok((Expr::Literal(Value::Float(-v)), h)),
+                (e, h) => self.node(Expr::Neg(Box::new(e)), h + 1),
+            };
         }
         if self.eat_sym("+") {
-            return self.unary();
+            return self.nested(Self::unary);
         }
         self.primary()
     }
 
-    fn primary(&mut self) -> Result<Expr, ParseError> {
+    fn primary(&mut self) -> Result<Sub, ParseError> {
         let at = self.offset();
+        let leaf = |e: Expr| Ok((e, 1));
         match self.bump() {
-            Tok::Number(n) => number_literal(&n).ok_or(ParseError {
-                at,
-                message: format!("invalid number `{n}`"),
-            }),
-            Tok::Str(s) => Ok(Expr::Literal(Value::Str(s))),
+            Tok::Number(n) => match number_literal(&n) {
+                Some(e) => leaf(e),
+                None => Err(ParseError::syntax(at, format!("invalid number `{n}`"))),
+            },
+            Tok::Str(s) => leaf(Expr::Literal(Value::Str(s))),
             Tok::Sym("?") => {
                 self.params += 1;
-                Ok(Expr::Param(self.params - 1))
+                leaf(Expr::Param(self.params - 1))
             }
             Tok::Sym("(") => {
-                let e = self.expr()?;
+                let sub = self.sub_expr()?;
                 self.sym(")")?;
-                Ok(e)
+                Ok(sub)
             }
-            Tok::Ident(name) if name.eq_ignore_ascii_case("null") => Ok(Expr::Literal(Value::Null)),
+            Tok::Ident(name) if name.eq_ignore_ascii_case("null") => {
+                leaf(Expr::Literal(Value::Null))
+            }
             Tok::Ident(name) if name.eq_ignore_ascii_case("true") => {
-                Ok(Expr::Literal(Value::Bool(true)))
+                leaf(Expr::Literal(Value::Bool(true)))
             }
             Tok::Ident(name) if name.eq_ignore_ascii_case("false") => {
-                Ok(Expr::Literal(Value::Bool(false)))
+                leaf(Expr::Literal(Value::Bool(false)))
             }
             Tok::Ident(name)
                 if name.eq_ignore_ascii_case("interval")
                     && matches!(self.peek(), Tok::Number(_) | Tok::Str(_)) =>
             {
-                self.interval()
+                self.interval().map(|e| (e, 1))
             }
             Tok::Ident(name) | Tok::QuotedIdent(name) => {
                 if self.eat_sym("(") {
-                    let mut args = Vec::new();
-                    if self.eat_sym("*") {
-                        args.push(Expr::Literal(Value::Int(1)));
-                    } else if !matches!(self.peek(), Tok::Sym(")")) {
-                        loop {
-                            args.push(self.expr()?);
-                            if !self.eat_sym(",") {
-                                break;
-                            }
-                        }
-                    }
+                    let (args, height) = if self.eat_sym("*") {
+                        (vec![Expr::Literal(Value::Int(1))], 1)
+                    } else if matches!(self.peek(), Tok::Sym(")")) {
+                        (Vec::new(), 0)
+                    } else {
+                        self.expr_list(0)?
+                    };
                     self.sym(")")?;
-                    return Ok(Expr::Function { name, args });
+                    return self.node(Expr::Function { name, args }, height + 1);
                 }
                 let mut name = name;
                 // `t.col`: one namespace, so the qualifier adds nothing.
                 while self.eat_sym(".") {
                     name = self.ident("a column name")?;
                 }
-                Ok(Expr::Column(name))
+                leaf(Expr::Column(name))
             }
             _ => {
                 self.pos -= 1;
@@ -995,10 +1141,7 @@ impl Parser<'_> {
     /// After `INTERVAL`: `n unit` or `'n unit'`.
     fn interval(&mut self) -> Result<Expr, ParseError> {
         let at = self.offset();
-        let bad = |what: &str| ParseError {
-            at,
-            message: format!("expected {what} after INTERVAL"),
-        };
+        let bad = |what: &str| ParseError::syntax(at, format!("expected {what} after INTERVAL"));
         match self.bump() {
             Tok::Number(n) => {
                 let count = n.parse().map_err(|_| bad("an integer count"))?;
@@ -1019,24 +1162,6 @@ impl Parser<'_> {
             }
             _ => Err(bad("a count")),
         }
-    }
-}
-
-fn token_len(sql: &str, token: &Token) -> usize {
-    let rest = sql.get(token.at..).unwrap_or_default();
-    match &token.tok {
-        Tok::Ident(s) | Tok::Number(s) => s.len(),
-        Tok::Sym(s) => s.len(),
-        Tok::Str(_) | Tok::QuotedIdent(_) => {
-            // Find the closing quote by re-tokenizing just this token.
-            tokenize(rest)
-                .ok()
-                .and_then(|t| t.get(1).map(|next| next.at))
-                .map_or(rest.len(), |n| {
-                    rest.get(..n).map_or(n, |s| s.trim_end().len())
-                })
-        }
-        Tok::Eof => 0,
     }
 }
 
@@ -1201,6 +1326,133 @@ mod tests {
             })
             .collect();
         assert_eq!(texts, ["(min(min_time))", "'a b'"]);
+    }
+
+    fn height(e: &Expr) -> usize {
+        match e {
+            Expr::Binary(_, l, r) => 1 + height(l).max(height(r)),
+            Expr::Not(e) | Expr::Neg(e) => 1 + height(e),
+            Expr::Function { args, .. } => 1 + args.iter().map(height).max().unwrap_or(0),
+            _ => 1,
+        }
+    }
+
+    fn filter(sql: &str) -> Expr {
+        match parse(sql).unwrap() {
+            Statement::Select(Select {
+                filter: Some(f), ..
+            }) => f,
+            s => panic!("{s:?}"),
+        }
+    }
+
+    /// Runs `f` on a thread with an executor thread's stack, as requests run: a debug
+    /// build's frames are large, and a test thread's 2 MiB do not hold a statement at the
+    /// depth bound.
+    fn on_executor_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new()
+            .stack_size(crate::limits::EXECUTOR_STACK_BYTES)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn or_and_and_chains_are_balanced_and_keep_their_order() {
+        on_executor_stack(or_and_and_chains);
+    }
+
+    fn or_and_and_chains() {
+        let terms: Vec<String> = (0..100_000).map(|i| format!("v = {i}")).collect();
+        let f = filter(&format!("select * from t where {}", terms.join(" or ")));
+        // 17 levels of OR over 100,000 leaves of height 2 (`=` over two leaves).
+        assert_eq!(height(&f), 17 + 2);
+        // Leaves in order, left to right.
+        fn leaves(e: &Expr, out: &mut Vec<i64>) {
+            match e {
+                Expr::Binary(BinaryOp::Or, l, r) => {
+                    leaves(l, out);
+                    leaves(r, out);
+                }
+                Expr::Binary(BinaryOp::Eq, _, r) => match **r {
+                    Expr::Literal(Value::Int(i)) => out.push(i),
+                    _ => panic!("{r:?}"),
+                },
+                _ => panic!("{e:?}"),
+            }
+        }
+        let mut got = Vec::new();
+        leaves(&f, &mut got);
+        assert!(got.iter().copied().eq(0..100_000));
+        // AND binds tighter than OR, as before.
+        let f = filter("select * from t where a = 1 or b = 2 and c = 3 and d = 4 or e = 5");
+        let Expr::Binary(BinaryOp::Or, l, r) = &f else {
+            panic!("{f:?}")
+        };
+        assert!(matches!(**r, Expr::Binary(BinaryOp::Eq, ..)), "{r:?}");
+        let Expr::Binary(BinaryOp::Or, _, and) = &**l else {
+            panic!("{l:?}")
+        };
+        assert!(matches!(**and, Expr::Binary(BinaryOp::And, ..)), "{and:?}");
+    }
+
+    #[test]
+    fn depth_is_bounded_for_every_recursive_construct() {
+        on_executor_stack(depth_is_bounded);
+    }
+
+    fn depth_is_bounded() {
+        let n = SQL_DEPTH_MAX + 1;
+        for sql in [
+            format!("select {}1{}", "(".repeat(n), ")".repeat(n)),
+            format!("select 1{}", "+1".repeat(n)),
+            format!("select 1{}", "*1".repeat(n)),
+            format!("select {}1", "not ".repeat(n)),
+            format!("select {}x", "- ".repeat(n)),
+            format!("select {}1{}", "f(".repeat(n), ")".repeat(n)),
+            format!(
+                "select * from {}t{}",
+                "(select * from ".repeat(n),
+                ")".repeat(n)
+            ),
+            format!(
+                "create stream s (a {}int{})",
+                "nullable(".repeat(n),
+                ")".repeat(n)
+            ),
+            format!("select 1 in {}1{}", "(".repeat(n), ")".repeat(n)),
+        ] {
+            let Err(e) = parse(&sql) else {
+                panic!("accepted {}", &sql[..40]);
+            };
+            assert_eq!(e.kind, ParseErrorKind::TooDeep, "{}", &sql[..40]);
+            assert!(e.to_string().contains("sql_depth_max (256)"), "{e}");
+            // Well inside the bound, each parses.
+            let shallow = sql.replace(&"(".repeat(n), &"(".repeat(8));
+            let shallow = shallow.replace(&")".repeat(n), &")".repeat(8));
+            if shallow.len() < sql.len() / 2 {
+                assert!(parse(&shallow).is_ok(), "{shallow}");
+            }
+        }
+        let e = parse(&format!("select {}", "(".repeat(100_000))).map(|_| ());
+        assert_eq!(e.map_err(|e| e.kind), Err(ParseErrorKind::TooDeep));
+        // The tallest tree the bound allows under a select list: nesting 2 (select, item).
+        let ok = format!("select 1{}", "+1".repeat(SQL_DEPTH_MAX - 3));
+        let Statement::Select(q) = parse(&ok).unwrap() else {
+            panic!()
+        };
+        let SelectItem::Expr { expr, .. } = &q.items[0] else {
+            panic!()
+        };
+        assert_eq!(height(expr), SQL_DEPTH_MAX - 2);
+    }
+
+    #[test]
+    fn a_long_token_is_clipped_in_errors() {
+        let e = parse(&format!("select 1 '{}'", "x".repeat(1 << 20))).unwrap_err();
+        assert!(e.to_string().len() < 200, "{}", e.to_string().len());
+        assert!(e.to_string().ends_with("…'`"), "{e}");
     }
 
     #[test]
