@@ -130,17 +130,24 @@ fn rename_errors_use_protons_codes() {
     let r = proton_get(&s, "RENAME STREAM IF EXISTS nosuch TO c");
     assert_eq!((r.status, r.text()), (200, String::new()));
     // Names tidegate cannot hold: another database, an empty name, a control character.
+    // A bad name is the client's mistake: 400, as for any malformed statement.
     expect_exception(
         &proton_get(&s, "RENAME STREAM a TO other.c"),
-        500,
-        36,
-        "invalid new name `other.c`: tidegate has one database, `default`; a name cannot hold a `.`. (BAD_ARGUMENTS)",
+        400,
+        62,
+        "invalid name \"other.c\": tidegate has one database, `default`; a name cannot hold a `.`. (SYNTAX_ERROR)",
     );
     expect_exception(
         &proton_get(&s, "RENAME STREAM a TO ``"),
-        500,
-        36,
-        "invalid new name ``: it is empty. (BAD_ARGUMENTS)",
+        400,
+        62,
+        "invalid name \"\": it is empty. (SYNTAX_ERROR)",
+    );
+    expect_exception(
+        &proton_get(&s, "RENAME STREAM a TO `c\td`"),
+        400,
+        62,
+        "invalid name \"c\\td\": it holds the control character U+0009. (SYNTAX_ERROR)",
     );
     let r = proton_get(&s, "RENAME STREAM a TO");
     assert_eq!(r.status, 400, "{}", r.text());

@@ -16,6 +16,7 @@ pub mod types;
 
 pub use table::{
     Column, ColumnRole, DefaultValue, StreamMode, TP_DELTA, TP_TIME, Table, TableError, TableKind,
+    name_problem,
 };
 pub use types::{ColumnType, Dialect, TypeArg, TypeName};
 

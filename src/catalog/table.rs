@@ -142,6 +142,24 @@ impl std::fmt::Display for TableError {
     }
 }
 
+/// Why `name` cannot name a table, stream, column or tag, if it cannot: it is empty, longer
+/// than `max_bytes` (the bound called `bound`), or holds a control character (which no URL
+/// path, log line or terminal shows faithfully, and which the peers' clients cannot type).
+pub fn name_problem(name: &str, max_bytes: usize, bound: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".into());
+    }
+    if name.len() > max_bytes {
+        return Some(format!(
+            "it is {} bytes, longer than {bound} ({max_bytes})",
+            name.len()
+        ));
+    }
+    name.chars()
+        .find(|c| c.is_control())
+        .map(|c| format!("it holds the control character U+{:04X}", u32::from(c)))
+}
+
 pub const TP_TIME: &str = "_tp_time";
 /// The column `changelog` and `changelog_kv` streams carry: +1 upsert, -1 delete.
 pub const TP_DELTA: &str = "_tp_delta";

@@ -16,8 +16,9 @@ use super::ast::{ColumnDef, CreateTable, DropTable, Expr, RenameTable};
 use crate::app::App;
 use crate::catalog::{
     Column, ColumnRole, ColumnType, DefaultValue, Dialect, StreamMode, TP_DELTA, TP_TIME, Table,
-    TableError, TableKind, TypeName, unqualified,
+    TableError, TableKind, TypeName, name_problem, unqualified,
 };
+use crate::limits::NAME_BYTES_MAX;
 use crate::timefmt;
 use crate::value::Value;
 
@@ -108,7 +109,22 @@ fn tp_delta_column() -> ColumnDef {
     }
 }
 
+/// Refuses a name `name_problem` finds fault with.
+fn check_name(name: &str) -> Result<(), QueryError> {
+    match name_problem(name, NAME_BYTES_MAX, "name_bytes_max") {
+        Some(problem) => Err(QueryError::BadName {
+            name: name.to_owned(),
+            problem,
+        }),
+        None => Ok(()),
+    }
+}
+
 fn build_table(create: &CreateTable) -> Result<Table, QueryError> {
+    check_name(unqualified(&create.name))?;
+    for def in &create.columns {
+        check_name(&def.name)?;
+    }
     let mode = stream_mode(create)?;
     let mut delta = None;
     if mode.has_delta() && !create.columns.iter().any(|c| c.name == TP_DELTA) {
@@ -218,17 +234,20 @@ pub async fn execute_drop(app: &App, drop: &DropTable) -> Result<DdlOutcome, Que
 /// table's kind keeps names, and something a client can send back in a URL path.
 fn new_name(table: &Table, to: &str) -> Result<Box<str>, QueryError> {
     let name = unqualified(to);
-    let bad = |why: &str| QueryError::BadDefinition(format!("invalid new name `{to}`: {why}"));
-    if name.is_empty() {
-        return Err(bad("it is empty"));
-    }
+    check_name(name)?;
+    let bad = |why: &str| QueryError::BadName {
+        name: to.to_owned(),
+        problem: why.to_owned(),
+    };
     if name.contains('.') {
         return Err(bad(
             "tidegate has one database, `default`; a name cannot hold a `.`",
         ));
     }
-    if name.chars().any(|c| c.is_control() || c == '/') {
-        return Err(bad("it holds a control character or `/`"));
+    if name.contains('/') {
+        return Err(bad(
+            "a name cannot hold a `/`, as it must work in an ingest URL",
+        ));
     }
     Ok(match table.kind {
         TableKind::Stream => name.into(),

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use super::kv::{self, KvParts};
 use super::row::{self, RowError};
 use crate::bytes::{Reader, put_bytes, put_varint};
-use crate::catalog::{Table, TableKind};
-use crate::limits::{BATCH_BYTES_MAX, BATCH_ROWS_MAX};
+use crate::catalog::{Table, TableKind, name_problem};
+use crate::limits::{BATCH_BYTES_MAX, BATCH_ROWS_MAX, STORED_KEY_BYTES_MAX};
 use crate::value::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,12 @@ pub enum BatchError {
     NullKey {
         column: String,
     },
+    /// A tag name or kv-stream key that cannot become a storage key: too long
+    /// (`STORED_KEY_BYTES_MAX`), empty, or (a tag name) holding a control character.
+    BadKey {
+        column: String,
+        problem: String,
+    },
     Row(RowError),
 }
 
@@ -30,6 +36,9 @@ impl std::fmt::Display for BatchError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BatchError::NullKey { column } => write!(f, "column {column} cannot be NULL"),
+            BatchError::BadKey { column, problem } => {
+                write!(f, "column {column} cannot be stored as a key: {problem}")
+            }
             BatchError::Row(e) => e.fmt(f),
         }
     }
@@ -94,28 +103,57 @@ impl RowBatch {
 
     fn encode_record(&mut self, values: &[Value]) -> Result<(), BatchError> {
         let table = &self.table;
-        let null_key = |index: Option<usize>| BatchError::NullKey {
-            column: index
+        let column_name = |index: Option<usize>| {
+            index
                 .and_then(|i| table.columns.get(i))
                 .map(|c| c.name.to_string())
-                .unwrap_or_default(),
+                .unwrap_or_default()
         };
         if table.kind == TableKind::Tag {
             match table.tag_column.and_then(|i| values.get(i)) {
-                Some(Value::Str(tag)) => put_bytes(&mut self.buf, tag.as_bytes()),
-                _ => return Err(null_key(table.tag_column)),
+                Some(Value::Str(tag)) => {
+                    if let Some(problem) =
+                        name_problem(tag, STORED_KEY_BYTES_MAX, "stored_key_bytes_max")
+                    {
+                        return Err(BatchError::BadKey {
+                            column: column_name(table.tag_column),
+                            problem,
+                        });
+                    }
+                    put_bytes(&mut self.buf, tag.as_bytes());
+                }
+                _ => {
+                    return Err(BatchError::NullKey {
+                        column: column_name(table.tag_column),
+                    });
+                }
             }
         }
         let time_ns = match table.time_column {
             None => self.arrival_ns,
             Some(i) => match values.get(i) {
                 Some(Value::Time(t)) => *t,
-                _ => return Err(null_key(Some(i))),
+                _ => {
+                    return Err(BatchError::NullKey {
+                        column: column_name(Some(i)),
+                    });
+                }
             },
         };
         self.buf.extend_from_slice(&time_ns.to_be_bytes());
         if table.mode.is_kv() {
-            kv::put_parts(table, values, &mut self.buf);
+            kv::put_parts(table, values, &mut self.buf).map_err(|bytes| BatchError::BadKey {
+                column: table
+                    .key_columns
+                    .iter()
+                    .filter_map(|&i| table.columns.get(i))
+                    .map(|c| c.name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                problem: format!(
+                    "it is {bytes} bytes, longer than stored_key_bytes_max ({STORED_KEY_BYTES_MAX})"
+                ),
+            })?;
         }
         self.scratch.clear();
         row::encode(table, values, &mut self.scratch).map_err(BatchError::Row)?;

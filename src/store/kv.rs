@@ -24,6 +24,7 @@ use std::collections::HashMap;
 
 use crate::bytes::put_bytes;
 use crate::catalog::{StreamMode, TP_DELTA, Table};
+use crate::limits::STORED_KEY_BYTES_MAX;
 use crate::value::Value;
 
 use super::keys::SEQ_KEY_BYTES;
@@ -97,13 +98,18 @@ pub fn put_version(value: &Value, out: &mut Vec<u8>) {
 }
 
 /// Appends a kv row's parts to a batch record: key, version, delete flag.
-pub fn put_parts(table: &Table, values: &[Value], out: &mut Vec<u8>) {
+/// Appends a row's kv parts to `out`. Refuses (answering the key's length) a key longer than
+/// `STORED_KEY_BYTES_MAX`, which could not become a storage key; `out` is then unchanged.
+pub fn put_parts(table: &Table, values: &[Value], out: &mut Vec<u8>) -> Result<(), usize> {
     let key = key_bytes(
         table
             .key_columns
             .iter()
             .map(|&i| values.get(i).unwrap_or(&Value::Null)),
     );
+    if key.len() > STORED_KEY_BYTES_MAX {
+        return Err(key.len());
+    }
     put_bytes(out, &key);
     let mut version = Vec::new();
     if table.mode == StreamMode::VersionedKv
@@ -118,6 +124,7 @@ pub fn put_parts(table: &Table, values: &[Value], out: &mut Vec<u8>) {
             .and_then(|i| values.get(i))
             .is_some_and(|v| matches!(v, Value::Int(d) if *d < 0));
     out.push(u8::from(delete));
+    Ok(())
 }
 
 pub fn index_key(table_id: u32, key: &[u8]) -> Vec<u8> {

@@ -40,7 +40,9 @@ use fjall::config::{FilterPolicy, PinningPolicy};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 
 use crate::catalog::{Table, codec};
-use crate::limits::{BLOCK_CACHE_BYTES, MEMTABLE_BYTES_MAX, WRITER_QUEUE_BATCHES_MAX};
+use crate::limits::{
+    BLOCK_CACHE_BYTES, MEMTABLE_BYTES_MAX, STORED_KEY_BYTES_MAX, WRITER_QUEUE_BATCHES_MAX,
+};
 use writer::Command;
 
 #[derive(Debug, Clone)]
@@ -271,8 +273,12 @@ impl Store {
         receiver.recv().await.map_err(|_| StoreError::Closed)?
     }
 
-    /// The id of a tag name, if any row with that tag was ever written.
+    /// The id of a tag name, if any row with that tag was ever written. A name longer than
+    /// any stored one (`STORED_KEY_BYTES_MAX`) has none, and never reaches fjall as a key.
     pub fn tag_id(&self, table_id: u32, name: &str) -> Result<Option<u32>, StoreError> {
+        if name.len() > STORED_KEY_BYTES_MAX {
+            return Ok(None);
+        }
         let key = writer::tag_name_key(table_id, name);
         Ok(self
             .inner
