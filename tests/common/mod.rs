@@ -301,6 +301,63 @@ pub fn try_request(
     Ok(parse_response(&raw))
 }
 
+/// `try_request` with the whole exchange bounded by `timeout`. The body is written from a
+/// second thread while the reply is read, so a server that answers before reading the whole
+/// body (a refusal) is seen answering, and one that takes too long is an error, not a hang.
+pub fn request_within(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Response> {
+    let deadline = Instant::now() + timeout;
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_millis(200)))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes())?;
+    let mut writer = stream.try_clone()?;
+    let mut raw = Vec::new();
+    let read = std::thread::scope(|scope| {
+        // The server may answer and close before reading a refused body: ignore write errors.
+        scope.spawn(move || {
+            let _ = writer.write_all(body);
+        });
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+                Err(e) if is_timeout(&e) && Instant::now() < deadline => {}
+                Err(e) if is_timeout(&e) => {
+                    // Unblocks the writer too, so the scope ends.
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    break Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no complete reply within {timeout:?}"),
+                    ));
+                }
+                // A reset after a complete reply still leaves the reply in `raw`.
+                Err(_) => break Ok(()),
+            }
+        }
+    });
+    read?;
+    if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("no complete response head in {} bytes", raw.len()),
+        ));
+    }
+    Ok(parse_response(&raw))
+}
+
 pub fn parse_response(raw: &[u8]) -> Response {
     let split = raw
         .windows(4)
@@ -516,6 +573,55 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     crc.update(data);
     out.extend(crc.finalize().to_le_bytes());
     out.extend((data.len() as u32).to_le_bytes());
+    out
+}
+
+/// One gzip member holding each `(data, times)` segment repeated `times` times, in order.
+/// Each segment is compressed once, on its own, and its bytes repeated: a body that inflates
+/// to gigabytes costs only its compressed size and milliseconds, and compresses as well as
+/// one `data` alone, not better.
+pub fn gzip_segments(segments: &[(&[u8], usize)]) -> Vec<u8> {
+    use miniz_oxide::deflate::core::{
+        CompressorOxide, TDEFLFlush, TDEFLStatus, compress, create_comp_flags_from_zip_params,
+    };
+    fn deflate(deflater: &mut CompressorOxide, data: &[u8], flush: TDEFLFlush) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        let mut rest = data;
+        loop {
+            let (status, used, written) = compress(deflater, rest, &mut buf, flush);
+            out.extend_from_slice(&buf[..written]);
+            rest = &rest[used..];
+            match status {
+                TDEFLStatus::Done => return out,
+                TDEFLStatus::Okay if rest.is_empty() && written < buf.len() => return out,
+                TDEFLStatus::Okay => {}
+                other => panic!("deflate failed: {other:?}"),
+            }
+        }
+    }
+    // Magic, deflate, no flags, no mtime, no extra flags, OS unknown.
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    // Level 6, raw deflate (negative window bits), default strategy.
+    let mut deflater = CompressorOxide::new(create_comp_flags_from_zip_params(6, -15, 0));
+    let mut crc = crc32fast::Hasher::new();
+    let mut len = 0u64;
+    for &(data, times) in segments {
+        let mut data_crc = crc32fast::Hasher::new();
+        data_crc.update(data);
+        // After a full flush the compressor refers to nothing before it and its output ends
+        // on a byte boundary, so these bytes decode to `data` wherever they are placed.
+        let copy = deflate(&mut deflater, data, TDEFLFlush::Full);
+        for _ in 0..times {
+            out.extend_from_slice(&copy);
+            crc.combine(&data_crc);
+        }
+        len += (data.len() * times) as u64;
+    }
+    out.extend(deflate(&mut deflater, &[], TDEFLFlush::Finish));
+    out.extend(crc.finalize().to_le_bytes());
+    // ISIZE is the length modulo 2^32 (RFC 1952).
+    out.extend((len as u32).to_le_bytes());
     out
 }
 
