@@ -39,6 +39,13 @@ pub const HEADERS_MAX: usize = 64;
 pub const BODY_BYTES_MAX_DEFAULT: u64 = 64 << 30;
 /// Default cap on one gzip/deflate body after decompression (gzip bombs end here).
 pub const INFLATED_BYTES_MAX_DEFAULT: u64 = 64 << 30;
+/// Default cap on how many times its compressed size a gzip/deflate body may inflate to
+/// (`--inflate-ratio-max`). Real sensor CSV and JSON compress 5-20x; blank lines compress
+/// about 1000x, so 2 MB sent would buy 2 GiB of parsing, seconds of a core.
+pub const INFLATE_RATIO_MAX_DEFAULT: u64 = 200;
+/// Inflated bytes a body may produce before the ratio cap applies: a short, very repetitive
+/// body (one row sent a thousand times) costs little and is never refused for its ratio.
+pub const INFLATE_RATIO_EXEMPT_BYTES: u64 = 64 << 20;
 /// Bytes read from the socket per read call.
 pub const READ_CHUNK_BYTES: usize = 64 << 10;
 /// Unread body bytes drained after a reply so the connection can be kept; past this, close.

@@ -32,6 +32,7 @@ use smol::stream::StreamExt;
 use app::App;
 use catalog::Catalog;
 use config::{Command, Config};
+use ingest::InflateLimits;
 use server::{Handler, Server};
 use store::Store;
 
@@ -81,7 +82,7 @@ fn serve(config: Config) -> Result<(), String> {
     let app = Arc::new(App {
         catalog: Arc::new(Catalog::new(opened.tables)),
         store: store.clone(),
-        inflated_bytes_max: config.inflated_bytes_max,
+        inflate: InflateLimits::new(config.inflated_bytes_max, config.inflate_ratio_max),
         web_auth: Arc::new(web_auth),
     });
     let handler: Handler = {
