@@ -363,14 +363,7 @@ pub fn parse_response(raw: &[u8]) -> Response {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let (status, headers) = parse_head(&raw[..split]);
     let rest = &raw[split + 4..];
     let is_chunked = headers.iter().any(|(n, v)| {
         n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
@@ -385,6 +378,19 @@ pub fn parse_response(raw: &[u8]) -> Response {
         headers,
         body,
     }
+}
+
+/// The status and headers of a response head (without its blank line).
+fn parse_head(raw: &[u8]) -> (u16, Vec<(String, String)>) {
+    let head = String::from_utf8_lossy(raw).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    (status, headers)
 }
 
 fn dechunk(mut rest: &[u8]) -> Vec<u8> {
@@ -623,6 +629,164 @@ pub fn gzip_segments(segments: &[(&[u8], usize)]) -> Vec<u8> {
     // ISIZE is the length modulo 2^32 (RFC 1952).
     out.extend((len as u32).to_le_bytes());
     out
+}
+
+/// A kept-alive connection: requests one after another, each reply read by its own framing
+/// (Content-Length, chunked, or until the server closes). Every read and write is bounded.
+pub struct KeepAlive {
+    stream: TcpStream,
+    addr: String,
+    /// Bytes read past the last reply.
+    pending: Vec<u8>,
+}
+
+impl KeepAlive {
+    pub fn open(addr: &str) -> KeepAlive {
+        KeepAlive::try_open(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"))
+    }
+
+    pub fn try_open(addr: &str) -> std::io::Result<KeepAlive> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(60)))?;
+        Ok(KeepAlive {
+            stream,
+            addr: addr.to_owned(),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Sends a request head announcing `body_len` body bytes; the body follows with `send`.
+    pub fn send_head(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body_len: usize,
+    ) -> std::io::Result<()> {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        for (n, v) in headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        if method == "POST" || body_len > 0 {
+            head.push_str(&format!("Content-Length: {body_len}\r\n"));
+        }
+        head.push_str("\r\n");
+        self.send(head.as_bytes())
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// One whole request and its reply.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        self.send_head(method, path, headers, body.len())?;
+        self.send(body)?;
+        self.read_response()
+    }
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        let mut buf = [0u8; 16 << 10];
+        match self.stream.read(&mut buf)? {
+            0 => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            )),
+            n => {
+                self.pending.extend_from_slice(&buf[..n]);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads one reply (an interim `100 Continue` too, as its own reply).
+    pub fn read_response(&mut self) -> std::io::Result<Response> {
+        let split = loop {
+            if let Some(p) = self.pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p;
+            }
+            self.fill()?;
+        };
+        let (status, headers) = parse_head(&self.pending[..split]);
+        let mut used = split + 4;
+        let chunked = find_header(&headers, "transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        let length = find_header(&headers, "content-length").map(|v| v.parse::<usize>().unwrap());
+        let body = if status == 100 {
+            Vec::new()
+        } else if chunked {
+            let mut body = Vec::new();
+            loop {
+                let rest = &self.pending[used..];
+                let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") else {
+                    self.fill()?;
+                    continue;
+                };
+                let size = std::str::from_utf8(&rest[..line_end])
+                    .ok()
+                    .and_then(|t| usize::from_str_radix(t.trim(), 16).ok())
+                    .expect("chunk size line");
+                if rest.len() < line_end + 2 + size + 2 {
+                    self.fill()?;
+                    continue;
+                }
+                body.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+                used += line_end + 2 + size + 2;
+                if size == 0 {
+                    break body;
+                }
+            }
+        } else if let Some(n) = length {
+            while self.pending.len() < used + n {
+                self.fill()?;
+            }
+            used += n;
+            self.pending[used - n..used].to_vec()
+        } else {
+            while self.fill().is_ok() {}
+            let body = self.pending[used..].to_vec();
+            used = self.pending.len();
+            body
+        };
+        self.pending.drain(..used);
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Whether the server closes the connection (EOF or a reset) within `wait`, with no reply.
+    pub fn closed_within(&mut self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        self.stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let closed = loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(n) => panic!(
+                    "bytes instead of a close: {:?}",
+                    String::from_utf8_lossy(&buf[..n])
+                ),
+                Err(e) if is_timeout(&e) && Instant::now() < deadline => {}
+                Err(e) if is_timeout(&e) => break false,
+                Err(_) => break true,
+            }
+        };
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        closed
+    }
 }
 
 /// A response read while it is produced (a live query): the head is parsed at once, body
