@@ -78,7 +78,11 @@ fn serve(config: Config) -> Result<(), String> {
                 .map(|l| (l, true)),
         )
         .collect::<Vec<_>>();
-    let server = Server::new(config.body_bytes_max);
+    let server = Server::new(
+        config.body_bytes_max,
+        config.connections_max,
+        Arc::new(api::busy),
+    );
     let app = Arc::new(App {
         catalog: Arc::new(Catalog::new(opened.tables)),
         store: store.clone(),

@@ -20,7 +20,7 @@ use super::proton_json::poco_string;
 use crate::store::{Durability, StoreError};
 use crate::timefmt;
 
-fn request_id(request: &Request) -> String {
+pub(super) fn request_id(request: &Request) -> String {
     [
         "x-timeplus-request-id",
         "x-timeplus-query-id",
