@@ -63,6 +63,10 @@ pub const CONNECTIONS_REFUSING_MAX: usize = 8;
 pub const REFUSAL_HEAD_READ_TIMEOUT_MS: u64 = 1000;
 /// `Retry-After` of a 503 refusal.
 pub const RETRY_AFTER_S: u64 = 1;
+/// File descriptors kept for everything but client connections: the store's files, the
+/// listeners, the executor's and signals' own, refused and just-evicted connections. The
+/// soft open-file limit is raised at start to cover `--max-connections` plus these.
+pub const FILE_DESCRIPTORS_RESERVED: u64 = 256;
 /// Time allowed for the first request head of a connection to arrive.
 pub const HEAD_READ_TIMEOUT_MS: u64 = 30_000;
 /// Time a kept-alive connection may wait for its next request (Proton answers

@@ -7,7 +7,9 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Barrier, mpsc};
 use std::time::{Duration, Instant};
 
 use common::{
@@ -230,4 +232,112 @@ fn three_hundred_keep_alive_clients_at_once_each_write_and_query() {
         );
     }
     assert_eq!(refused, 0);
+}
+
+/// What a server started under `ulimit` printed until it was ready.
+struct Output {
+    stdout: String,
+    stderr: String,
+}
+
+fn start_under_ulimit(ulimit: &str) -> Output {
+    let dir = common::temp_dir("cap-nofile");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{ulimit} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_tidegate"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--snapshot-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut out = Vec::new();
+    while let Ok(line) = received.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        let ready = line.ends_with("ready");
+        out.push(line);
+        if ready {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    Output {
+        stdout: out.join("\n"),
+        stderr,
+    }
+}
+
+/// The hard open-file limit this test runs under, from /proc/self/limits.
+fn hard_open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(4)?.parse().ok()
+}
+
+#[test]
+fn the_soft_open_file_limit_is_raised_at_start_and_logged() {
+    let hard = hard_open_file_limit();
+    if hard.is_some_and(|h| h <= 256) {
+        eprintln!("skipped: the hard open-file limit {hard:?} leaves nothing to raise");
+        return;
+    }
+    let out = start_under_ulimit("ulimit -S -n 256");
+    assert!(
+        out.stdout.ends_with("ready"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let expected = format!(
+        "tidegate: open files: up to {} (soft limit raised from 256)",
+        hard.map_or_else(|| "1280".to_owned(), |h| h.to_string())
+    );
+    assert!(out.stdout.contains(&expected), "{}", out.stdout);
+
+    // A hard limit below what the default 1024 connections need: the server starts and says so.
+    let out = start_under_ulimit("ulimit -n 600");
+    assert!(
+        out.stdout.ends_with("ready"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("tidegate: open files: up to 600"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains(
+            "tidegate: warning: the open-file limit (600) is below the 1280 that --max-connections 1024 needs"
+        ),
+        "{}",
+        out.stderr
+    );
 }

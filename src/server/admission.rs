@@ -8,7 +8,7 @@
 //! Invariants:
 //! - At most `max` tickets hold a slot. An evicted ticket no longer holds one, though its
 //!   socket closes a moment later, so the process may briefly hold a few more sockets than
-//!   `max`.
+//!   `max` (the open-file limit leaves room, see `FILE_DESCRIPTORS_RESERVED`).
 //! - A connection in the middle of a request, or not yet through its first request head, is
 //!   never evicted: only `idle()` makes a ticket evictable, and `busy()` ends that under the
 //!   same lock eviction takes, so a connection is either evicted or serves its request.
