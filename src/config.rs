@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::limits::{BODY_BYTES_MAX_DEFAULT, INFLATED_BYTES_MAX_DEFAULT, SYNC_INTERVAL_MS_DEFAULT};
+use crate::limits::{
+    BODY_BYTES_MAX_DEFAULT, CONNECTIONS_MAX_DEFAULT, INFLATE_RATIO_MAX_DEFAULT,
+    INFLATED_BYTES_MAX_DEFAULT, SYNC_INTERVAL_MS_DEFAULT,
+};
 
 pub const DEFAULT_DATA_DIR: &str = "./tidegate-data";
 /// Machbase Neo's HTTP port and Proton's REST (streaming) port.
@@ -26,6 +29,11 @@ pub struct Config {
     pub sync_interval: Duration,
     pub body_bytes_max: u64,
     pub inflated_bytes_max: u64,
+    /// Inflated bytes per compressed byte a gzip/deflate body may reach past
+    /// `INFLATE_RATIO_EXEMPT_BYTES`.
+    pub inflate_ratio_max: u64,
+    /// Open connections over all listeners.
+    pub connections_max: usize,
     pub threads: usize,
     /// Password of Machbase's `sys` user for `POST /web/api/login`.
     pub password: String,
@@ -63,6 +71,14 @@ Options:
                           largest gzip/deflate body after decompression; larger ones (gzip
                           bombs) are refused with 413 (env TIDEGATE_INFLATED_BYTES_MAX;
                           default 64GiB)
+  --inflate-ratio-max N   most times its compressed size a gzip/deflate body may inflate to,
+                          checked once 64MiB were inflated; real sensor data compresses 5-20
+                          times, larger ratios are refused with 413
+                          (env TIDEGATE_INFLATE_RATIO_MAX; default 200)
+  --max-connections N     open connections over all listeners; at the cap a new client takes
+                          the slot of the longest-idle kept-alive connection, and gets 503
+                          only when every connection is in a request
+                          (env TIDEGATE_MAX_CONNECTIONS; default 1024)
   --threads N             executor threads (env TIDEGATE_THREADS; default: the CPU count, at most 4)
   --password PASSWORD     password of the user sys for Machbase's POST /web/api/login
                           (env TIDEGATE_PASSWORD, which other users cannot read from the
@@ -109,6 +125,20 @@ fn parse_bytes(text: &str, what: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("invalid {what} `{text}` (use e.g. 1048576 or 64MiB)"))
 }
 
+/// A whole number from 1 up.
+fn parse_count(text: &str, what: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("invalid {what} `{text}` (use a whole number from 1 up)"))
+}
+
+fn parse_connections(text: &str, what: &str) -> Result<usize, String> {
+    parse_count(text, what)
+        .and_then(|n| usize::try_from(n).map_err(|_| format!("{what} `{text}` is too large")))
+}
+
 fn parse_listen(list: &str) -> Result<Vec<SocketAddr>, String> {
     list.split(',')
         .map(str::trim)
@@ -142,6 +172,12 @@ pub fn parse(
         .transpose()?;
     let mut inflated_bytes_max = env("TIDEGATE_INFLATED_BYTES_MAX")
         .map(|v| parse_bytes(&v, "TIDEGATE_INFLATED_BYTES_MAX"))
+        .transpose()?;
+    let mut inflate_ratio_max = env("TIDEGATE_INFLATE_RATIO_MAX")
+        .map(|v| parse_count(&v, "TIDEGATE_INFLATE_RATIO_MAX"))
+        .transpose()?;
+    let mut connections_max = env("TIDEGATE_MAX_CONNECTIONS")
+        .map(|v| parse_connections(&v, "TIDEGATE_MAX_CONNECTIONS"))
         .transpose()?;
     let mut threads = env("TIDEGATE_THREADS")
         .map(|v| {
@@ -177,6 +213,8 @@ pub fn parse(
             "--sync-interval" => sync_interval = Some(parse_duration(&value()?)?),
             "--body-bytes-max" => body_bytes_max = Some(parse_bytes(&value()?, &flag)?),
             "--inflated-bytes-max" => inflated_bytes_max = Some(parse_bytes(&value()?, &flag)?),
+            "--inflate-ratio-max" => inflate_ratio_max = Some(parse_count(&value()?, &flag)?),
+            "--max-connections" => connections_max = Some(parse_connections(&value()?, &flag)?),
             "--password" => password = Some(value()?),
             "--threads" => {
                 let v = value()?;
@@ -211,6 +249,8 @@ pub fn parse(
         sync_interval: sync_interval.unwrap_or(Duration::from_millis(SYNC_INTERVAL_MS_DEFAULT)),
         body_bytes_max: body_bytes_max.unwrap_or(BODY_BYTES_MAX_DEFAULT),
         inflated_bytes_max: inflated_bytes_max.unwrap_or(INFLATED_BYTES_MAX_DEFAULT),
+        inflate_ratio_max: inflate_ratio_max.unwrap_or(INFLATE_RATIO_MAX_DEFAULT),
+        connections_max: connections_max.unwrap_or(CONNECTIONS_MAX_DEFAULT),
         threads,
         password: match password {
             Some(p) if p.is_empty() => return Err("the password must not be empty".into()),
@@ -249,6 +289,42 @@ mod tests {
         assert_eq!(c.snapshot_listen, vec!["127.0.0.1:8123".parse().unwrap()]);
         assert_eq!(c.sync_interval, Duration::from_secs(1));
         assert_eq!(c.password, "manager");
+        assert_eq!(c.inflate_ratio_max, 200);
+        assert_eq!(c.connections_max, 1024);
+    }
+
+    #[test]
+    fn max_connections_from_flag_or_environment() {
+        let env = |k: &str| (k == "TIDEGATE_MAX_CONNECTIONS").then(|| "4096".to_string());
+        assert_eq!(serve(parse(args(&[]), env).unwrap()).connections_max, 4096);
+        let c = serve(parse(args(&["--max-connections", "16"]), env).unwrap());
+        assert_eq!(c.connections_max, 16);
+        assert_eq!(
+            parse(args(&["--max-connections=0"]), |_| None).unwrap_err(),
+            "invalid --max-connections `0` (use a whole number from 1 up)"
+        );
+        assert_eq!(
+            parse(args(&["--max-connections", "-1"]), |_| None).unwrap_err(),
+            "invalid --max-connections `-1` (use a whole number from 1 up)"
+        );
+    }
+
+    #[test]
+    fn inflate_ratio_from_flag_or_environment() {
+        let env = |k: &str| (k == "TIDEGATE_INFLATE_RATIO_MAX").then(|| "50".to_string());
+        assert_eq!(serve(parse(args(&[]), env).unwrap()).inflate_ratio_max, 50);
+        let c = serve(parse(args(&["--inflate-ratio-max=1000"]), env).unwrap());
+        assert_eq!(c.inflate_ratio_max, 1000);
+        assert_eq!(
+            parse(args(&["--inflate-ratio-max", "0"]), |_| None).unwrap_err(),
+            "invalid --inflate-ratio-max `0` (use a whole number from 1 up)"
+        );
+        assert_eq!(
+            parse(args(&[]), |k| (k == "TIDEGATE_INFLATE_RATIO_MAX")
+                .then(|| "lots".to_string()))
+            .unwrap_err(),
+            "invalid TIDEGATE_INFLATE_RATIO_MAX `lots` (use a whole number from 1 up)"
+        );
     }
 
     #[test]

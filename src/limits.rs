@@ -45,12 +45,34 @@ pub const HEADERS_MAX: usize = 64;
 pub const BODY_BYTES_MAX_DEFAULT: u64 = 64 << 30;
 /// Default cap on one gzip/deflate body after decompression (gzip bombs end here).
 pub const INFLATED_BYTES_MAX_DEFAULT: u64 = 64 << 30;
+/// Default cap on how many times its compressed size a gzip/deflate body may inflate to
+/// (`--inflate-ratio-max`). Real sensor CSV and JSON compress 5-20x; blank lines compress
+/// about 1000x, so 2 MB sent would buy 2 GiB of parsing, seconds of a core.
+pub const INFLATE_RATIO_MAX_DEFAULT: u64 = 200;
+/// Inflated bytes a body may produce before the ratio cap applies: a short, very repetitive
+/// body (one row sent a thousand times) costs little and is never refused for its ratio.
+pub const INFLATE_RATIO_EXEMPT_BYTES: u64 = 64 << 20;
 /// Bytes read from the socket per read call.
 pub const READ_CHUNK_BYTES: usize = 64 << 10;
 /// Unread body bytes drained after a reply so the connection can be kept; past this, close.
 pub const BODY_DRAIN_BYTES_MAX: u64 = 256 << 10;
-/// Open connections per process; further connections wait in the kernel's accept queue.
-pub const CONNECTIONS_MAX: usize = 256;
+/// Default cap on open connections, shared by every listener (`--max-connections`). At the
+/// cap a new client takes the slot of the connection idle the longest between two requests;
+/// only when every connection is in a request is it refused with 503.
+pub const CONNECTIONS_MAX_DEFAULT: usize = 1024;
+/// Connections refused at once. Each gets `REFUSAL_HEAD_READ_TIMEOUT_MS` to send its request
+/// head, read only to answer the 503 in its dialect; further ones wait in the kernel's accept
+/// queue meanwhile, so refusing costs at most this many read buffers.
+pub const CONNECTIONS_REFUSING_MAX: usize = 8;
+/// Time a refused connection has to send its request head, and after the 503 to finish
+/// sending its body, which is discarded.
+pub const REFUSAL_HEAD_READ_TIMEOUT_MS: u64 = 1000;
+/// `Retry-After` of a 503 refusal.
+pub const RETRY_AFTER_S: u64 = 1;
+/// File descriptors kept for everything but client connections: the store's files, the
+/// listeners, the executor's and signals' own, refused and just-evicted connections. The
+/// soft open-file limit is raised at start to cover `--max-connections` plus these.
+pub const FILE_DESCRIPTORS_RESERVED: u64 = 256;
 /// Time allowed for the first request head of a connection to arrive.
 pub const HEAD_READ_TIMEOUT_MS: u64 = 30_000;
 /// Time a kept-alive connection may wait for its next request (Proton answers
@@ -136,5 +158,7 @@ const _: () = assert!(FIELD_BYTES_MAX < BATCH_BYTES_MAX);
 const _: () = assert!(WRITER_QUEUE_BATCHES_MAX > 0 && BATCH_ROWS_MAX > 0);
 // Grouping state stays well inside the peak RSS budget.
 const _: () = assert!(GROUP_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 4);
+// Refused connections' read buffers stay a small part of the peak RSS budget.
+const _: () = assert!(CONNECTIONS_REFUSING_MAX * READ_CHUNK_BYTES <= RSS_PEAK_BYTES_BUDGET / 64);
 // A `/db/query` body read under CONTROL_BODY_BYTES_MAX can carry SQL up to SQL_BYTES_MAX.
 const _: () = assert!(CONTROL_BODY_BYTES_MAX >= SQL_BYTES_MAX);

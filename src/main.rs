@@ -2,8 +2,9 @@
 //! Machbase Neo's or Timeplus Proton's HTTP dialect; tidegate stores them durably and answers
 //! SQL in both dialects. See DESIGN.md beside the repository for the path of a row.
 //!
-//! This file starts and stops the process: configuration, the store and its writer thread,
-//! the executor threads, the listeners, and the orderly shutdown on SIGTERM/SIGINT.
+//! This file starts and stops the process: configuration, the open-file limit, the store and
+//! its writer thread, the executor threads, the listeners, and the orderly shutdown on
+//! SIGTERM/SIGINT.
 
 mod api;
 mod app;
@@ -32,7 +33,8 @@ use smol::stream::StreamExt;
 use app::App;
 use catalog::Catalog;
 use config::{Command, Config};
-use limits::EXECUTOR_STACK_BYTES;
+use ingest::InflateLimits;
+use limits::{EXECUTOR_STACK_BYTES, FILE_DESCRIPTORS_RESERVED};
 use server::{Handler, Server};
 use store::Store;
 
@@ -78,11 +80,16 @@ fn serve(config: Config) -> Result<(), String> {
                 .map(|l| (l, true)),
         )
         .collect::<Vec<_>>();
-    let server = Server::new(config.body_bytes_max);
+    raise_open_file_limit(config.connections_max);
+    let server = Server::new(
+        config.body_bytes_max,
+        config.connections_max,
+        Arc::new(api::busy),
+    );
     let app = Arc::new(App {
         catalog: Arc::new(Catalog::new(opened.tables)),
         store: store.clone(),
-        inflated_bytes_max: config.inflated_bytes_max,
+        inflate: InflateLimits::new(config.inflated_bytes_max, config.inflate_ratio_max),
         web_auth: Arc::new(web_auth),
     });
     let handler: Handler = {
@@ -159,6 +166,54 @@ fn serve(config: Config) -> Result<(), String> {
         println!("tidegate: stopped");
     }
     outcome
+}
+
+/// Raises the soft open-file limit to the hard one, as every connection is a file descriptor
+/// and services often start with a soft limit of 1024, below `--max-connections` plus the
+/// store's own files. Logs the limit it got, and warns when that cannot cover them.
+fn raise_open_file_limit(connections_max: usize) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let needed = (connections_max as u64).saturating_add(FILE_DESCRIPTORS_RESERVED);
+    let limit = getrlimit(Resource::Nofile);
+    let text = |n: Option<u64>| n.map_or_else(|| "unlimited".to_owned(), |n| n.to_string());
+    // The kernel refuses an unlimited soft limit for open files: ask for what is needed.
+    let target = limit
+        .maximum
+        .unwrap_or(needed.max(limit.current.unwrap_or(0)));
+    let got = match limit.current {
+        Some(soft) if soft < target => {
+            let raised = Rlimit {
+                current: Some(target),
+                maximum: limit.maximum,
+            };
+            match setrlimit(Resource::Nofile, raised) {
+                Ok(()) => {
+                    println!(
+                        "tidegate: open files: up to {target} (soft limit raised from {soft})"
+                    );
+                    Some(target)
+                }
+                Err(e) => {
+                    eprintln!(
+                        "tidegate: warning: cannot raise the open-file limit from {soft} to {target}: {e}"
+                    );
+                    Some(soft)
+                }
+            }
+        }
+        soft => {
+            println!("tidegate: open files: up to {}", text(soft));
+            soft
+        }
+    };
+    if got.is_some_and(|got| got < needed) {
+        eprintln!(
+            "tidegate: warning: the open-file limit ({}) is below the {needed} that \
+             --max-connections {connections_max} needs; raise it (systemd LimitNOFILE=, \
+             ulimit -n) or lower --max-connections",
+            text(got)
+        );
+    }
 }
 
 /// Gateways often boot without a real-time clock; rows stamped "now" would be in 1970.

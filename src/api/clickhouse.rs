@@ -19,7 +19,7 @@ use crate::sql::{self, Outcome, QueryError, ast::Statement};
 use super::proton_errors::{Exception, query_exception};
 
 /// The plain-text reply ClickHouse's HTTP handler gives for an exception.
-fn exception_reply(e: &Exception) -> Response {
+pub(super) fn exception_reply(e: &Exception) -> Response {
     Response::text(e.status(), format!("{}\n", e.text()))
         .with_header("x-timeplus-exception-code", e.code.to_string())
 }

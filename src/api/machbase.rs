@@ -126,7 +126,7 @@ pub async fn write(
         table,
         format,
         encoding,
-        inflated_bytes_max: app.inflated_bytes_max,
+        inflate: app.inflate,
         durability,
         convert: ConvertOptions {
             rules: Rules::Machbase,
@@ -268,7 +268,9 @@ fn write_error(e: &IngestError, format: BodyFormat, table: &str) -> (u16, String
         IngestErrorKind::Inflate(InflateError::InvalidHeader) if e.rows_stored == 0 && row == 0 => {
             (500, e.kind.to_string())
         }
-        IngestErrorKind::Inflate(InflateError::TooLarge { .. }) => (413, e.kind.to_string()),
+        IngestErrorKind::Inflate(
+            InflateError::TooLarge { .. } | InflateError::RatioTooHigh { .. },
+        ) => (413, e.kind.to_string()),
         IngestErrorKind::Body(b) => match b.kind {
             BodyErrorKind::TooLarge { .. } => (413, b.to_string()),
             BodyErrorKind::TimedOut => (408, b.to_string()),

@@ -49,6 +49,22 @@ async fn dispatch(app: &App, request: &mut Request, started: Instant) -> Respons
     }
 }
 
+/// The reply to a request refused because every connection is in the middle of a request
+/// (`--max-connections`; see `server::BusyReply`), in the dialect its path names, from its
+/// head alone. Proton's shapes carry code 202 `TOO_MANY_SIMULTANEOUS_QUERIES`.
+pub fn busy(request: &Request, reason: &str) -> Response {
+    let path = request.path.as_str();
+    if path.starts_with("/db/") || path.starts_with("/web/api/") {
+        machbase::fail(503, reason, Instant::now())
+    } else if path.starts_with("/proton/") || path.starts_with("/timeplusd/") {
+        proton::exception_reply(&proton_errors::busy(reason), &proton::request_id(request))
+    } else if path == "/" {
+        clickhouse::exception_reply(&proton_errors::busy(reason))
+    } else {
+        Response::text(503, format!("{reason}\n"))
+    }
+}
+
 /// A random UUID v4 in text form, for Proton request ids. Uses std's per-process random hash
 /// keys, so no random-number crate is needed.
 pub fn uuid_v4() -> String {

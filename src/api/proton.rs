@@ -20,7 +20,7 @@ use super::proton_json::poco_string;
 use crate::store::{Durability, StoreError};
 use crate::timefmt;
 
-fn request_id(request: &Request) -> String {
+pub(super) fn request_id(request: &Request) -> String {
     [
         "x-timeplus-request-id",
         "x-timeplus-query-id",
@@ -137,7 +137,7 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
         table,
         format: BodyFormat::Json(Shape::Proton),
         encoding,
-        inflated_bytes_max: app.inflated_bytes_max,
+        inflate: app.inflate,
         durability,
         convert: ConvertOptions::proton(timefmt::now_ns()),
     };
@@ -212,9 +212,9 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
                     )
                 }
                 IngestErrorKind::Batch(b) => (400, 117, format!("{b} (at row {})", e.row)),
-                IngestErrorKind::Inflate(InflateError::TooLarge { .. }) => {
-                    (413, 229, e.kind.to_string())
-                }
+                IngestErrorKind::Inflate(
+                    InflateError::TooLarge { .. } | InflateError::RatioTooHigh { .. },
+                ) => (413, 229, e.kind.to_string()),
                 IngestErrorKind::Inflate(i) => (400, 354, format!("Code: 354. {i}")),
                 // Only Machbase bodies are NDJSON or CSV.
                 IngestErrorKind::NoKnownKey | IngestErrorKind::Csv(_) => {

@@ -2,9 +2,9 @@
 //! status a code answers with. Both the ClickHouse-style interface (plain text) and the REST
 //! endpoints (JSON) print from here, so a code never answers two different statuses.
 //!
-//! Invariant: every Proton status is decided by [`status_of`] (reference §1.5's table). The
-//! ClickHouse-style handler differs from it only for authentication codes, which tidegate never
-//! raises.
+//! Invariant: every Proton status is decided by [`status_of`] (reference §1.5's table, plus
+//! code 202, which tidegate answers 503). The ClickHouse-style handler differs from it only for
+//! authentication codes, which tidegate never raises.
 
 use crate::sql::{ParseErrorKind, QueryError};
 use crate::store::StoreError;
@@ -47,9 +47,20 @@ pub fn status_of(code: u32) -> u16 {
         229 => 413,
         48 => 501,
         209 | 76 => 503,
+        // Proton's table would answer 500, which clients retry at once or never; tidegate
+        // raises 202 only when every connection is busy, where 503 with `Retry-After` tells a
+        // client to back off and come back (README compatibility table, "Every connection in
+        // a request").
+        202 => 503,
         381 => 411,
         _ => 500,
     }
+}
+
+/// Every connection is in the middle of a request (`--max-connections`): the nearest of
+/// Proton's codes.
+pub fn busy(reason: &str) -> Exception {
+    Exception::new(202, "TOO_MANY_SIMULTANEOUS_QUERIES", reason)
 }
 
 /// The exception Proton raises for the same failure. Messages keep Proton's wording where
@@ -104,6 +115,7 @@ mod tests {
             (229, 413),
             (48, 501),
             (76, 503),
+            (202, 503),
             (16, 500),
             (57, 500),
             (1000, 500),

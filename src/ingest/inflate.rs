@@ -5,7 +5,10 @@
 //! - Memory is fixed: miniz_oxide's state (its 32 KiB window) plus the caller's output
 //!   buffer. Nothing grows with the body.
 //! - The inflated size is counted and capped: a gzip bomb ends with `TooLarge` after at most
-//!   `inflated_bytes_max` bytes were produced, whatever its ratio.
+//!   `bytes_max` bytes were produced, whatever its ratio.
+//! - Past `ratio_exempt_bytes` inflated, a body that has inflated to more than `ratio_max`
+//!   times the compressed bytes consumed ends with `RatioTooHigh`, so a small body cannot buy
+//!   gigabytes of parsing below the size cap.
 //! - Every gzip member's CRC-32 and length are checked; a body that ends inside a member is
 //!   `UnexpectedEnd`, never a silent short read.
 //! - It resumes at any byte: the header and trailer parsers keep their place across calls.
@@ -15,11 +18,34 @@ use std::fmt;
 use miniz_oxide::inflate::stream::{InflateState, inflate};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
+use crate::limits::INFLATE_RATIO_EXEMPT_BYTES;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     Gzip,
     /// zlib-wrapped deflate, as HTTP's `Content-Encoding: deflate` means.
     Zlib,
+}
+
+/// What one body may inflate to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InflateLimits {
+    /// Inflated bytes at most (`--inflated-bytes-max`).
+    pub bytes_max: u64,
+    /// Inflated bytes per compressed byte at most (`--inflate-ratio-max`), checked once
+    /// `ratio_exempt_bytes` were inflated.
+    pub ratio_max: u64,
+    pub ratio_exempt_bytes: u64,
+}
+
+impl InflateLimits {
+    pub fn new(bytes_max: u64, ratio_max: u64) -> InflateLimits {
+        InflateLimits {
+            bytes_max,
+            ratio_max,
+            ratio_exempt_bytes: INFLATE_RATIO_EXEMPT_BYTES,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +63,12 @@ pub enum InflateError {
     TooLarge {
         limit: u64,
     },
+    /// `inflated` bytes came from `compressed`, more than `ratio_max` times as many.
+    RatioTooHigh {
+        ratio_max: u64,
+        inflated: u64,
+        compressed: u64,
+    },
 }
 
 impl fmt::Display for InflateError {
@@ -49,6 +81,14 @@ impl fmt::Display for InflateError {
             InflateError::TooLarge { limit } => write!(
                 f,
                 "the decompressed body exceeds {limit} bytes (--inflated-bytes-max); send it in smaller requests"
+            ),
+            InflateError::RatioTooHigh {
+                ratio_max,
+                inflated,
+                compressed,
+            } => write!(
+                f,
+                "the decompressed body is more than {ratio_max} times its compressed size ({inflated} bytes from {compressed}) (--inflate-ratio-max); real data compresses 5-20 times: send this body uncompressed, or raise --inflate-ratio-max"
             ),
         }
     }
@@ -102,11 +142,11 @@ pub struct Inflater {
     /// Compressed bytes consumed, for error offsets.
     consumed: u64,
     produced: u64,
-    inflated_bytes_max: u64,
+    limits: InflateLimits,
 }
 
 impl Inflater {
-    pub fn new(encoding: Encoding, inflated_bytes_max: u64) -> Inflater {
+    pub fn new(encoding: Encoding, limits: InflateLimits) -> Inflater {
         let (format, phase) = match encoding {
             Encoding::Gzip => (DataFormat::Raw, Phase::Fixed { have: 0 }),
             Encoding::Zlib => (DataFormat::Zlib, Phase::Deflate),
@@ -121,7 +161,7 @@ impl Inflater {
             member_bytes: 0,
             consumed: 0,
             produced: 0,
-            inflated_bytes_max,
+            limits,
         }
     }
 
@@ -154,9 +194,18 @@ impl Inflater {
                 used += result.bytes_consumed;
                 written += produced;
                 self.consumed += result.bytes_consumed as u64;
-                if self.produced > self.inflated_bytes_max {
+                if self.produced > self.limits.bytes_max {
                     return Err(InflateError::TooLarge {
-                        limit: self.inflated_bytes_max,
+                        limit: self.limits.bytes_max,
+                    });
+                }
+                if self.produced > self.limits.ratio_exempt_bytes
+                    && self.produced > self.consumed.saturating_mul(self.limits.ratio_max)
+                {
+                    return Err(InflateError::RatioTooHigh {
+                        ratio_max: self.limits.ratio_max,
+                        inflated: self.produced,
+                        compressed: self.consumed,
                     });
                 }
                 match result.status {
@@ -345,7 +394,17 @@ mod tests {
         out
     }
 
-    /// Inflates `body` fed in `step`-byte pieces through a `buf`-byte output buffer.
+    /// Limits with only a size cap.
+    fn size_cap(bytes_max: u64) -> InflateLimits {
+        InflateLimits {
+            bytes_max,
+            ratio_max: u64::MAX,
+            ratio_exempt_bytes: u64::MAX,
+        }
+    }
+
+    /// Inflates `body` fed in `step`-byte pieces through a `buf`-byte output buffer, with no
+    /// cap but `max` bytes.
     fn run(
         encoding: Encoding,
         body: &[u8],
@@ -353,7 +412,17 @@ mod tests {
         buf: usize,
         max: u64,
     ) -> Result<Vec<u8>, InflateError> {
-        let mut inflater = Inflater::new(encoding, max);
+        run_with(encoding, body, step, buf, size_cap(max))
+    }
+
+    fn run_with(
+        encoding: Encoding,
+        body: &[u8],
+        step: usize,
+        buf: usize,
+        limits: InflateLimits,
+    ) -> Result<Vec<u8>, InflateError> {
+        let mut inflater = Inflater::new(encoding, limits);
         let mut out = vec![0; buf];
         let mut result = Vec::new();
         for piece in body.chunks(step.max(1)) {
@@ -397,7 +466,7 @@ mod tests {
         let data = b"name,time,value\nwave.sin,1676432361,0.5\n".repeat(3);
         let body = gzip(&data, FNAME);
         for at in 0..=body.len() {
-            let mut inflater = Inflater::new(Encoding::Gzip, u64::MAX);
+            let mut inflater = Inflater::new(Encoding::Gzip, size_cap(u64::MAX));
             let mut out = vec![0; 1024];
             let mut got = Vec::new();
             for piece in [&body[..at], &body[at..]] {
@@ -439,6 +508,66 @@ mod tests {
         assert_eq!(
             run(Encoding::Gzip, &body, 4096, 64 << 10, 1 << 20),
             Err(InflateError::TooLarge { limit: 1 << 20 })
+        );
+    }
+
+    #[test]
+    fn a_bomb_past_the_exempt_bytes_stops_at_the_ratio_cap() {
+        let zeros = vec![0u8; 10 << 20];
+        let body = gzip(&zeros, 0);
+        let limits = InflateLimits {
+            bytes_max: u64::MAX,
+            ratio_max: 200,
+            ratio_exempt_bytes: 1 << 20,
+        };
+        let Err(InflateError::RatioTooHigh {
+            ratio_max,
+            inflated,
+            compressed,
+        }) = run_with(Encoding::Gzip, &body, 4096, 64 << 10, limits)
+        else {
+            panic!("not refused for its ratio");
+        };
+        assert_eq!(ratio_max, 200);
+        assert!(inflated > 200 * compressed, "{inflated} from {compressed}");
+        // Refused within one output buffer of the exempt bytes, long before the 10 MiB end.
+        assert!(
+            (1 << 20..=(1 << 20) + (64 << 10)).contains(&inflated),
+            "{inflated}"
+        );
+    }
+
+    #[test]
+    fn a_body_within_the_ratio_passes_and_one_above_it_does_not() {
+        let data = sample();
+        let body = gzip(&data, 0);
+        let ratio = data.len() / body.len();
+        assert!((3..20).contains(&ratio), "{ratio}");
+        let limits = |ratio_max| InflateLimits {
+            bytes_max: u64::MAX,
+            ratio_max,
+            ratio_exempt_bytes: 16 << 10,
+        };
+        assert_eq!(
+            run_with(Encoding::Gzip, &body, 1000, 4096, limits(20)).unwrap(),
+            data
+        );
+        assert!(matches!(
+            run_with(Encoding::Gzip, &body, 1000, 4096, limits(2)),
+            Err(InflateError::RatioTooHigh { ratio_max: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn err_ratio_names_the_ratio_and_the_option() {
+        let e = InflateError::RatioTooHigh {
+            ratio_max: 200,
+            inflated: 67_174_400,
+            compressed: 66_112,
+        };
+        assert_eq!(
+            e.to_string(),
+            "the decompressed body is more than 200 times its compressed size (67174400 bytes from 66112) (--inflate-ratio-max); real data compresses 5-20 times: send this body uncompressed, or raise --inflate-ratio-max"
         );
     }
 

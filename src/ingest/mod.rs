@@ -18,6 +18,6 @@ mod pipeline;
 
 pub use convert::{ConvertOptions, Rules};
 pub use csv_rows::Header;
-pub use inflate::{Encoding, InflateError};
+pub use inflate::{Encoding, InflateError, InflateLimits};
 pub use json_rows::{Shape, ShapeError};
 pub use pipeline::{BodyFormat, IngestError, IngestErrorKind, IngestPlan, ingest};

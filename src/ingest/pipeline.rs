@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::convert::{self, ConvertOptions, Scalar};
 use super::csv_rows::{CsvError, CsvRowsDecoder, Header};
 use super::decoder::{RowDecoder, Step};
-use super::inflate::{Encoding, InflateError, Inflater};
+use super::inflate::{Encoding, InflateError, InflateLimits, Inflater};
 use super::json_rows::{JsonRowsDecoder, Shape, ShapeError};
 use super::ndjson_rows::NdjsonRowsDecoder;
 use crate::catalog::Table;
@@ -119,9 +119,9 @@ pub struct IngestError {
 pub struct IngestPlan {
     pub table: Arc<Table>,
     pub format: BodyFormat,
-    /// Compression of the body, if any, and the cap on its inflated size.
+    /// Compression of the body, if any, and what it may inflate to.
     pub encoding: Option<Encoding>,
-    pub inflated_bytes_max: u64,
+    pub inflate: InflateLimits,
     pub durability: Durability,
     pub convert: ConvertOptions,
 }
@@ -397,7 +397,7 @@ where
     async fn drive(&mut self, body: &mut Body) -> Result<(), IngestErrorKind> {
         let mut inflater = self.plan.encoding.map(|encoding| {
             (
-                Inflater::new(encoding, self.plan.inflated_bytes_max),
+                Inflater::new(encoding, self.plan.inflate),
                 vec![0u8; INFLATE_CHUNK_BYTES],
             )
         });

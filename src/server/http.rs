@@ -16,7 +16,9 @@ use smol::net::TcpStream;
 use super::chunked::{ChunkedDecoder, ChunkedError};
 use crate::limits::{BODY_READ_IDLE_TIMEOUT_MS, READ_CHUNK_BYTES, WRITE_TIMEOUT_MS};
 
-/// The buffered read side of a connection, handed from request to request.
+/// The buffered read side of a connection, handed from request to request. Its buffer is
+/// allocated at the first read and given back between requests (`release`), so an idle
+/// connection costs a socket, not `READ_CHUNK_BYTES`.
 pub(super) struct ConnReader {
     pub stream: TcpStream,
     pub buf: Box<[u8]>,
@@ -40,9 +42,18 @@ impl ConnReader {
     pub fn new(stream: TcpStream) -> ConnReader {
         ConnReader {
             stream,
-            buf: vec![0u8; READ_CHUNK_BYTES].into_boxed_slice(),
+            buf: Box::default(),
             start: 0,
             end: 0,
+        }
+    }
+
+    /// Frees the buffer if it holds no unread bytes.
+    pub fn release(&mut self) {
+        if self.start == self.end {
+            self.buf = Box::default();
+            self.start = 0;
+            self.end = 0;
         }
     }
 
@@ -52,6 +63,9 @@ impl ConnReader {
 
     /// Reads more bytes after the buffered ones (compacting first). Returns 0 at EOF.
     pub async fn fill(&mut self) -> io::Result<usize> {
+        if self.buf.is_empty() {
+            self.buf = vec![0u8; READ_CHUNK_BYTES].into_boxed_slice();
+        }
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;

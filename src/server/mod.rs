@@ -6,13 +6,21 @@
 //! without a reply, drains rejected bodies and has no body timeout. Heads are parsed by
 //! httparse; bodies and chunked framing are ours (`chunked`), tested at every split.
 //!
-//! Guards, all from `limits`: at most `CONNECTIONS_MAX` connections; a head must arrive within
-//! `HEAD_READ_TIMEOUT_MS` (the next one on a kept-alive connection within
-//! `KEEP_ALIVE_IDLE_TIMEOUT_MS`) and fit `HEAD_BYTES_MAX`; body reads time out after
+//! Guards, all from `limits`: at most `--max-connections` connections over all listeners
+//! (`admission`); a kept-alive connection may wait `KEEP_ALIVE_IDLE_TIMEOUT_MS` for its next
+//! request; a head must arrive within `HEAD_READ_TIMEOUT_MS` (from the connection's start for
+//! the first, from its first byte for later ones) and fit `HEAD_BYTES_MAX`; body reads time out after
 //! `BODY_READ_IDLE_TIMEOUT_MS` idle; a body over `body_bytes_max` is refused. After a reply to a
 //! request whose body was not read, at most `BODY_DRAIN_BYTES_MAX` are drained, else the
 //! connection is closed: a rejected upload is never read to its end.
+//!
+//! At the connection cap a new client takes the slot of the connection idle the longest
+//! between two requests. Only when every connection is in a request is it refused: its head is
+//! read (within `REFUSAL_HEAD_READ_TIMEOUT_MS`, at most `CONNECTIONS_REFUSING_MAX` at once) so
+//! that the 503, with `Retry-After`, speaks the dialect its path names (`BusyReply`).
+//! Between requests a connection holds no read buffer, so idle clients cost sockets only.
 
+mod admission;
 mod chunked;
 pub mod http;
 
@@ -26,32 +34,48 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use smol::io::AsyncWriteExt;
+use smol::io::{AsyncReadExt, AsyncWriteExt};
+use smol::lock::Semaphore;
 use smol::net::{TcpListener, TcpStream};
 
 use crate::limits::{
-    BODY_DRAIN_BYTES_MAX, CONNECTIONS_MAX, HEAD_BYTES_MAX, HEAD_READ_TIMEOUT_MS, HEADERS_MAX,
-    KEEP_ALIVE_IDLE_TIMEOUT_MS, RESPONSE_CHUNK_BYTES, WRITE_TIMEOUT_MS,
+    BODY_DRAIN_BYTES_MAX, CONNECTIONS_REFUSING_MAX, HEAD_BYTES_MAX, HEAD_READ_TIMEOUT_MS,
+    HEADERS_MAX, KEEP_ALIVE_IDLE_TIMEOUT_MS, REFUSAL_HEAD_READ_TIMEOUT_MS, RESPONSE_CHUNK_BYTES,
+    RETRY_AFTER_S, WRITE_TIMEOUT_MS,
 };
+use admission::{Admission, Ticket};
 use http::{ConnReader, reason_phrase, with_timeout};
 
 pub type Handler =
     Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = (Response, Body)> + Send>> + Send + Sync>;
 
-/// Shared state of all listeners: shutdown flag and live connection count.
+/// The reply to a request refused because every connection is in a request: built from the
+/// request's head (its body is never read) and the reason, in the dialect its path names.
+/// The server adds `Retry-After` and closes the connection.
+pub type BusyReply = Arc<dyn Fn(&Request, &str) -> Response + Send + Sync>;
+
+/// Shared state of all listeners: shutdown flag, connection slots, live connection count.
 pub struct Server {
     shutting_down: AtomicBool,
+    /// Connection tasks running, counted for the drain at shutdown.
     connections: AtomicUsize,
+    admission: Arc<Admission>,
+    /// Permits for connections being refused (`CONNECTIONS_REFUSING_MAX`).
+    refusing: Arc<Semaphore>,
+    busy_reply: BusyReply,
     /// Closed at shutdown; waking every idle connection and accept loop.
     stop: (smol::channel::Sender<()>, smol::channel::Receiver<()>),
     body_bytes_max: u64,
 }
 
 impl Server {
-    pub fn new(body_bytes_max: u64) -> Arc<Server> {
+    pub fn new(body_bytes_max: u64, connections_max: usize, busy_reply: BusyReply) -> Arc<Server> {
         Arc::new(Server {
             shutting_down: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
+            admission: Admission::new(connections_max),
+            refusing: Arc::new(Semaphore::new(CONNECTIONS_REFUSING_MAX)),
+            busy_reply,
             stop: smol::channel::bounded(1),
             body_bytes_max,
         })
@@ -103,39 +127,90 @@ impl Server {
                     continue;
                 }
             };
-            if self.connections.fetch_add(1, Ordering::AcqRel) >= CONNECTIONS_MAX {
-                self.connections.fetch_sub(1, Ordering::AcqRel);
-                let mut stream = stream;
-                let _ = with_timeout(1000, "write timed out", async {
-                    stream
-                        .write_all(
-                            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n",
-                        )
-                        .await
-                })
-                .await;
+            let _ = stream.set_nodelay(true);
+            let Some(ticket) = self.admission.admit() else {
+                self.refuse(&ex, stream, snapshot).await;
                 continue;
-            }
+            };
+            self.connections.fetch_add(1, Ordering::AcqRel);
             let server = Arc::clone(&self);
             let handler = Arc::clone(&handler);
             ex.spawn(async move {
-                let _ = stream.set_nodelay(true);
-                server.connection(stream, snapshot, handler).await;
+                server.connection(stream, snapshot, handler, &ticket).await;
+                drop(ticket);
                 server.connections.fetch_sub(1, Ordering::AcqRel);
             })
             .detach();
         }
     }
 
-    async fn connection(&self, stream: TcpStream, snapshot: bool, handler: Handler) {
+    /// Hands a connection that found every slot in a request to a task that answers it 503.
+    /// While `CONNECTIONS_REFUSING_MAX` are being answered this waits, and this listener
+    /// accepts nothing: further clients wait in the kernel's accept queue, at most about
+    /// `REFUSAL_HEAD_READ_TIMEOUT_MS`, instead of costing a task and a buffer each.
+    async fn refuse(
+        self: &Arc<Self>,
+        ex: &Arc<smol::Executor<'static>>,
+        stream: TcpStream,
+        snapshot: bool,
+    ) {
+        let permit = smol::future::or(async { Some(self.refusing.acquire_arc().await) }, async {
+            self.stopped().await;
+            None
+        })
+        .await;
+        let Some(permit) = permit else { return };
+        let server = Arc::clone(self);
+        ex.spawn(async move {
+            server.answer_busy(stream, snapshot).await;
+            drop(permit);
+        })
+        .detach();
+    }
+
+    /// Reads the refused connection's head to learn its dialect, answers 503 with
+    /// `Retry-After` and closes. A client too slow to send its head is closed without a reply.
+    async fn answer_busy(&self, stream: TcpStream, snapshot: bool) {
         let mut writer = stream.clone();
         let mut reader = ConnReader::new(stream);
-        // The first head may take HEAD_READ_TIMEOUT_MS; a kept-alive connection waiting for
-        // its next request is closed sooner, so clients that never read or close their
-        // connection (Node's agent, say) do not hold a connection slot for long.
-        let mut head_timeout_ms = HEAD_READ_TIMEOUT_MS;
+        let Ok(head) = read_head(&mut reader, REFUSAL_HEAD_READ_TIMEOUT_MS).await else {
+            return;
+        };
+        let http10 = head.minor_version == 0;
+        // The body is never read; an empty one stands in for it.
+        let request = request_of(head, Body::new(reader, Some(0), false, false, 0), snapshot);
+        let reason = format!(
+            "all {} connections (--max-connections) are in the middle of a request; retry in {RETRY_AFTER_S} s",
+            self.admission.max()
+        );
+        let mut response = (self.busy_reply)(&request, &reason)
+            .with_header("Retry-After", RETRY_AFTER_S.to_string());
+        response.close = true;
+        drop(request);
+        if self
+            .write_response(&mut writer, response, http10, true)
+            .await
+            .is_ok()
+        {
+            linger(&mut writer).await;
+        }
+    }
+
+    async fn connection(
+        &self,
+        stream: TcpStream,
+        snapshot: bool,
+        handler: Handler,
+        ticket: &Ticket,
+    ) {
+        let mut writer = stream.clone();
+        let mut reader = ConnReader::new(stream);
+        let mut kept_alive = false;
         loop {
-            let head = smol::future::or(read_head(&mut reader, head_timeout_ms), async {
+            if kept_alive && !self.next_request(&mut reader, ticket).await {
+                return;
+            }
+            let head = smol::future::or(read_head(&mut reader, HEAD_READ_TIMEOUT_MS), async {
                 self.stopped().await;
                 Err(HeadError::Closed)
             })
@@ -202,18 +277,7 @@ impl Server {
                 expect_continue && !http10,
                 self.body_bytes_max,
             );
-            let (path, query) = head
-                .target
-                .split_once('?')
-                .unwrap_or((head.target.as_str(), ""));
-            let request = Request {
-                method: head.method,
-                path: http::percent_decode(path, false),
-                query: query.to_owned(),
-                headers: head.headers,
-                body,
-                snapshot,
-            };
+            let request = request_of(head, body, snapshot);
             let is_head = request.method == "HEAD";
             let (response, mut body) = handler(request).await;
             let mut close =
@@ -230,9 +294,74 @@ impl Server {
                 return;
             }
             reader = body.into_reader();
-            head_timeout_ms = KEEP_ALIVE_IDLE_TIMEOUT_MS;
+            kept_alive = true;
         }
     }
+
+    /// Waits, idle and without a read buffer, for the first byte of the next request on a
+    /// kept-alive connection. `false` when the connection should close instead: the client
+    /// closed it or sent nothing for `KEEP_ALIVE_IDLE_TIMEOUT_MS` (clients that never close
+    /// their connections, Node's agent say, must not hold slots for long), a new client took
+    /// its slot, or the server is stopping.
+    async fn next_request(&self, reader: &mut ConnReader, ticket: &Ticket) -> bool {
+        if !reader.buffered().is_empty() {
+            // Pipelined: the next request is already here.
+            return true;
+        }
+        reader.release();
+        ticket.idle();
+        let mut first = [0u8; 1];
+        let peek = with_timeout(
+            KEEP_ALIVE_IDLE_TIMEOUT_MS,
+            "idle",
+            reader.stream.peek(&mut first),
+        );
+        let arrived = smol::future::or(async { matches!(peek.await, Ok(n) if n > 0) }, async {
+            smol::future::or(ticket.evicted(), self.stopped()).await;
+            false
+        })
+        .await;
+        arrived && ticket.busy()
+    }
+}
+
+/// The request a parsed head and its body make.
+fn request_of(head: Head, body: Body, snapshot: bool) -> Request {
+    let (path, query) = head
+        .target
+        .split_once('?')
+        .unwrap_or((head.target.as_str(), ""));
+    Request {
+        method: head.method,
+        path: http::percent_decode(path, false),
+        query: query.to_owned(),
+        headers: head.headers,
+        body,
+        snapshot,
+    }
+}
+
+/// Half-closes a refused connection and discards what its client still sends (the body),
+/// at most `BODY_DRAIN_BYTES_MAX` within `REFUSAL_HEAD_READ_TIMEOUT_MS`: closing with unread
+/// bytes sends a reset, which can destroy the reply before the client has read it.
+async fn linger(stream: &mut TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut scratch = [0u8; 4096];
+    let mut drained = 0u64;
+    let _ = with_timeout(REFUSAL_HEAD_READ_TIMEOUT_MS, "linger", async {
+        loop {
+            match stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => return Ok(()),
+                Ok(n) => {
+                    drained += n as u64;
+                    if drained > BODY_DRAIN_BYTES_MAX {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    })
+    .await;
 }
 
 /// Reads and discards the rest of a small unread body so the connection can be reused.

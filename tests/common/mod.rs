@@ -301,19 +301,69 @@ pub fn try_request(
     Ok(parse_response(&raw))
 }
 
+/// `try_request` with the whole exchange bounded by `timeout`. The body is written from a
+/// second thread while the reply is read, so a server that answers before reading the whole
+/// body (a refusal) is seen answering, and one that takes too long is an error, not a hang.
+pub fn request_within(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Response> {
+    let deadline = Instant::now() + timeout;
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_millis(200)))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes())?;
+    let mut writer = stream.try_clone()?;
+    let mut raw = Vec::new();
+    let read = std::thread::scope(|scope| {
+        // The server may answer and close before reading a refused body: ignore write errors.
+        scope.spawn(move || {
+            let _ = writer.write_all(body);
+        });
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+                Err(e) if is_timeout(&e) && Instant::now() < deadline => {}
+                Err(e) if is_timeout(&e) => {
+                    // Unblocks the writer too, so the scope ends.
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    break Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no complete reply within {timeout:?}"),
+                    ));
+                }
+                // A reset after a complete reply still leaves the reply in `raw`.
+                Err(_) => break Ok(()),
+            }
+        }
+    });
+    read?;
+    if !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("no complete response head in {} bytes", raw.len()),
+        ));
+    }
+    Ok(parse_response(&raw))
+}
+
 pub fn parse_response(raw: &[u8]) -> Response {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let (status, headers) = parse_head(&raw[..split]);
     let rest = &raw[split + 4..];
     let is_chunked = headers.iter().any(|(n, v)| {
         n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
@@ -328,6 +378,19 @@ pub fn parse_response(raw: &[u8]) -> Response {
         headers,
         body,
     }
+}
+
+/// The status and headers of a response head (without its blank line).
+fn parse_head(raw: &[u8]) -> (u16, Vec<(String, String)>) {
+    let head = String::from_utf8_lossy(raw).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    (status, headers)
 }
 
 fn dechunk(mut rest: &[u8]) -> Vec<u8> {
@@ -517,6 +580,213 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     out.extend(crc.finalize().to_le_bytes());
     out.extend((data.len() as u32).to_le_bytes());
     out
+}
+
+/// One gzip member holding each `(data, times)` segment repeated `times` times, in order.
+/// Each segment is compressed once, on its own, and its bytes repeated: a body that inflates
+/// to gigabytes costs only its compressed size and milliseconds, and compresses as well as
+/// one `data` alone, not better.
+pub fn gzip_segments(segments: &[(&[u8], usize)]) -> Vec<u8> {
+    use miniz_oxide::deflate::core::{
+        CompressorOxide, TDEFLFlush, TDEFLStatus, compress, create_comp_flags_from_zip_params,
+    };
+    fn deflate(deflater: &mut CompressorOxide, data: &[u8], flush: TDEFLFlush) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        let mut rest = data;
+        loop {
+            let (status, used, written) = compress(deflater, rest, &mut buf, flush);
+            out.extend_from_slice(&buf[..written]);
+            rest = &rest[used..];
+            match status {
+                TDEFLStatus::Done => return out,
+                TDEFLStatus::Okay if rest.is_empty() && written < buf.len() => return out,
+                TDEFLStatus::Okay => {}
+                other => panic!("deflate failed: {other:?}"),
+            }
+        }
+    }
+    // Magic, deflate, no flags, no mtime, no extra flags, OS unknown.
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    // Level 6, raw deflate (negative window bits), default strategy.
+    let mut deflater = CompressorOxide::new(create_comp_flags_from_zip_params(6, -15, 0));
+    let mut crc = crc32fast::Hasher::new();
+    let mut len = 0u64;
+    for &(data, times) in segments {
+        let mut data_crc = crc32fast::Hasher::new();
+        data_crc.update(data);
+        // After a full flush the compressor refers to nothing before it and its output ends
+        // on a byte boundary, so these bytes decode to `data` wherever they are placed.
+        let copy = deflate(&mut deflater, data, TDEFLFlush::Full);
+        for _ in 0..times {
+            out.extend_from_slice(&copy);
+            crc.combine(&data_crc);
+        }
+        len += (data.len() * times) as u64;
+    }
+    out.extend(deflate(&mut deflater, &[], TDEFLFlush::Finish));
+    out.extend(crc.finalize().to_le_bytes());
+    // ISIZE is the length modulo 2^32 (RFC 1952).
+    out.extend((len as u32).to_le_bytes());
+    out
+}
+
+/// A kept-alive connection: requests one after another, each reply read by its own framing
+/// (Content-Length, chunked, or until the server closes). Every read and write is bounded.
+pub struct KeepAlive {
+    stream: TcpStream,
+    addr: String,
+    /// Bytes read past the last reply.
+    pending: Vec<u8>,
+}
+
+impl KeepAlive {
+    pub fn open(addr: &str) -> KeepAlive {
+        KeepAlive::try_open(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"))
+    }
+
+    pub fn try_open(addr: &str) -> std::io::Result<KeepAlive> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(60)))?;
+        Ok(KeepAlive {
+            stream,
+            addr: addr.to_owned(),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Sends a request head announcing `body_len` body bytes; the body follows with `send`.
+    pub fn send_head(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body_len: usize,
+    ) -> std::io::Result<()> {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        for (n, v) in headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        if method == "POST" || body_len > 0 {
+            head.push_str(&format!("Content-Length: {body_len}\r\n"));
+        }
+        head.push_str("\r\n");
+        self.send(head.as_bytes())
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// One whole request and its reply.
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        self.send_head(method, path, headers, body.len())?;
+        self.send(body)?;
+        self.read_response()
+    }
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        let mut buf = [0u8; 16 << 10];
+        match self.stream.read(&mut buf)? {
+            0 => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            )),
+            n => {
+                self.pending.extend_from_slice(&buf[..n]);
+                Ok(())
+            }
+        }
+    }
+
+    /// Reads one reply (an interim `100 Continue` too, as its own reply).
+    pub fn read_response(&mut self) -> std::io::Result<Response> {
+        let split = loop {
+            if let Some(p) = self.pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p;
+            }
+            self.fill()?;
+        };
+        let (status, headers) = parse_head(&self.pending[..split]);
+        let mut used = split + 4;
+        let chunked = find_header(&headers, "transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+        let length = find_header(&headers, "content-length").map(|v| v.parse::<usize>().unwrap());
+        let body = if status == 100 {
+            Vec::new()
+        } else if chunked {
+            let mut body = Vec::new();
+            loop {
+                let rest = &self.pending[used..];
+                let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") else {
+                    self.fill()?;
+                    continue;
+                };
+                let size = std::str::from_utf8(&rest[..line_end])
+                    .ok()
+                    .and_then(|t| usize::from_str_radix(t.trim(), 16).ok())
+                    .expect("chunk size line");
+                if rest.len() < line_end + 2 + size + 2 {
+                    self.fill()?;
+                    continue;
+                }
+                body.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+                used += line_end + 2 + size + 2;
+                if size == 0 {
+                    break body;
+                }
+            }
+        } else if let Some(n) = length {
+            while self.pending.len() < used + n {
+                self.fill()?;
+            }
+            used += n;
+            self.pending[used - n..used].to_vec()
+        } else {
+            while self.fill().is_ok() {}
+            let body = self.pending[used..].to_vec();
+            used = self.pending.len();
+            body
+        };
+        self.pending.drain(..used);
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Whether the server closes the connection (EOF or a reset) within `wait`, with no reply.
+    pub fn closed_within(&mut self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        self.stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let closed = loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(n) => panic!(
+                    "bytes instead of a close: {:?}",
+                    String::from_utf8_lossy(&buf[..n])
+                ),
+                Err(e) if is_timeout(&e) && Instant::now() < deadline => {}
+                Err(e) if is_timeout(&e) => break false,
+                Err(_) => break true,
+            }
+        };
+        self.stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        closed
+    }
 }
 
 /// A response read while it is produced (a live query): the head is parsed at once, body
