@@ -26,37 +26,28 @@
 //! This is a benchmark, never a test: nothing here asserts a speed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/mod.rs"]
+mod bench_common;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::fmt::Write as _;
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use bench_common::{
+    Conn, Data, TAGS_MAX, Upload, clock_ticks_per_s, cpu_time, group, io_text, mib, peak_rss_bytes,
+    send_bodies,
+};
 use common::{Server, enc};
 
 const CREATE_SQL: &str = "CREATE TAG TABLE BENCH (NAME varchar(40) primary key, \
                           TIME datetime basetime, VALUE double summarized)";
-/// Distinct tag names; the points per tag follow from `--rows`.
-const TAGS_MAX: u64 = 1000;
-/// 2024-06-01T00:00:00Z.
-const TIME_BASE_NS: i64 = 1_717_200_000_000_000_000;
-/// Each tag reports once a second; tag `t` reports `t` ms into the second.
-const POINT_INTERVAL_NS: i64 = 1_000_000_000;
-const TAG_SKEW_NS: i64 = 1_000_000;
 const JSON_PREFIX: &[u8] = br#"{"data":{"columns":["NAME","TIME","VALUE"],"rows":["#;
 const JSON_SUFFIX: &[u8] = b"]}}";
 /// The level a gzip command line uses by default.
 /// Bytes per chunk of the streamed 1 GB body.
 const HUGE_CHUNK_BYTES: usize = 64 << 10;
-/// Longest reply head the client accepts.
-const REPLY_HEAD_BYTES_MAX: usize = 64 << 10;
-/// Longest reply body the client accepts (write and DDL replies are a few hundred bytes).
-const REPLY_BODY_BYTES_MAX: usize = 1 << 20;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Format {
@@ -237,44 +228,9 @@ fn usage(message: &str) -> ! {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Data: 1000 tags, one point a second each, time-major (every tag reports, then the next second),
-// values that drift like temperatures with some noise, rounded to 3 decimals as sensors send them.
-
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-struct Data {
-    names: Vec<String>,
-}
+// Request bodies of the shared rows (`bench_common::Data`) in each format.
 
 impl Data {
-    fn new(tags: u64) -> Data {
-        Data {
-            names: (0..tags)
-                .map(|t| format!("gw{:02}.line{}.sensor{t:04}", t / 100, t % 7))
-                .collect(),
-        }
-    }
-
-    /// Row `i`: (tag name, time ns, value).
-    fn row(&self, i: u64) -> (&str, i64, f64) {
-        let tags = self.names.len() as u64;
-        let (tag, point) = (i % tags, i / tags);
-        let time = TIME_BASE_NS + point as i64 * POINT_INTERVAL_NS + tag as i64 * TAG_SKEW_NS;
-        let noise = (splitmix64(i) >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-        let wave = (point as f64 / 600.0 + tag as f64 * 0.618).sin();
-        let value = 15.0 + (tag % 23) as f64 + 4.0 * wave + 0.25 * noise;
-        (
-            &self.names[tag as usize],
-            time,
-            (value * 1000.0).round() / 1000.0,
-        )
-    }
-
     fn write_row(&self, format: Format, i: u64, first: bool, out: &mut Vec<u8>) {
         let (name, time, value) = self.row(i);
         match format {
@@ -307,244 +263,7 @@ impl Data {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A small HTTP/1.1 keep-alive client: one request at a time per connection, no pipelining.
-
-struct Reply {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    /// N from Machbase's `success, N record(s) inserted|appended`.
-    fn records(&self) -> Option<u64> {
-        let text = self.text();
-        let rest = &text[text.find("success, ")? + 9..];
-        rest[..rest.find(' ')?].parse().ok()
-    }
-}
-
-struct Conn {
-    stream: TcpStream,
-    addr: String,
-    buf: Vec<u8>,
-    deadline: Instant,
-}
-
-impl Conn {
-    fn open(addr: &str, deadline: Instant) -> io::Result<Conn> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
-        let mut conn = Conn {
-            stream,
-            addr: addr.to_owned(),
-            buf: Vec::with_capacity(4096),
-            deadline,
-        };
-        conn.arm()?;
-        Ok(conn)
-    }
-
-    /// Socket timeouts end at the deadline, so no read or write outlives the case.
-    fn arm(&mut self) -> io::Result<()> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "case deadline"));
-        }
-        self.stream.set_read_timeout(Some(left))?;
-        self.stream.set_write_timeout(Some(left))
-    }
-
-    fn head(&self, path: &str, headers: &[(&str, &str)], length: Option<usize>) -> String {
-        let mut head = format!("POST {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
-        for (n, v) in headers {
-            let _ = write!(head, "{n}: {v}\r\n");
-        }
-        match length {
-            Some(n) => {
-                let _ = write!(head, "Content-Length: {n}\r\n\r\n");
-            }
-            None => head.push_str("Transfer-Encoding: chunked\r\n\r\n"),
-        }
-        head
-    }
-
-    fn post(&mut self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<Reply> {
-        self.arm()?;
-        let head = self.head(path, headers, Some(body.len()));
-        let sent = self
-            .stream
-            .write_all(head.as_bytes())
-            .and_then(|()| self.stream.write_all(body));
-        // A server that refuses a body may reply and close before reading it: the reply says why.
-        match (sent, self.read_reply()) {
-            (_, Ok(reply)) => Ok(reply),
-            (Err(e), Err(_)) | (Ok(()), Err(e)) => Err(e),
-        }
-    }
-
-    /// Sends a chunked body; `fill` appends the next piece and returns false after the last.
-    fn post_chunked(
-        &mut self,
-        path: &str,
-        headers: &[(&str, &str)],
-        chunks_max: u64,
-        mut fill: impl FnMut(&mut Vec<u8>) -> bool,
-    ) -> io::Result<Reply> {
-        self.arm()?;
-        let head = self.head(path, headers, None);
-        let mut piece = Vec::with_capacity(HUGE_CHUNK_BYTES + 256);
-        let mut send = |conn: &mut Conn| -> io::Result<()> {
-            conn.stream.write_all(head.as_bytes())?;
-            for _ in 0..chunks_max {
-                // Past the deadline this fails, and the body is left unfinished on purpose.
-                conn.arm()?;
-                piece.clear();
-                let more = fill(&mut piece);
-                if !piece.is_empty() {
-                    let size = format!("{:x}\r\n", piece.len());
-                    conn.stream.write_all(size.as_bytes())?;
-                    conn.stream.write_all(&piece)?;
-                    conn.stream.write_all(b"\r\n")?;
-                }
-                if !more {
-                    return conn.stream.write_all(b"0\r\n\r\n");
-                }
-            }
-            Err(io::Error::other("body generator passed its chunk bound"))
-        };
-        let sent = send(self);
-        match (sent, self.read_reply()) {
-            (_, Ok(reply)) => Ok(reply),
-            (Err(e), Err(_)) | (Ok(()), Err(e)) => Err(e),
-        }
-    }
-
-    /// Reads until `buf` holds at least `len` bytes.
-    fn fill_to(&mut self, len: usize) -> io::Result<()> {
-        let mut chunk = [0u8; 16 << 10];
-        while self.buf.len() < len {
-            self.arm()?;
-            let n = self.stream.read(&mut chunk)?;
-            if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "server closed the connection",
-                ));
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-        Ok(())
-    }
-
-    fn find_from(&mut self, from: usize, needle: &[u8], bytes_max: usize) -> io::Result<usize> {
-        loop {
-            if let Some(i) = self.buf[from..]
-                .windows(needle.len())
-                .position(|w| w == needle)
-            {
-                return Ok(from + i);
-            }
-            if self.buf.len() - from > bytes_max {
-                return Err(io::Error::other("reply head or chunk line too long"));
-            }
-            let want = self.buf.len() + 1;
-            self.fill_to(want)?;
-        }
-    }
-
-    fn read_reply(&mut self) -> io::Result<Reply> {
-        let head_end = self.find_from(0, b"\r\n\r\n", REPLY_HEAD_BYTES_MAX)?;
-        let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| io::Error::other(format!("bad status line in {head:?}")))?;
-        let (mut length, mut chunked) = (None, false);
-        for (name, value) in lines.filter_map(|l| l.split_once(':')) {
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.parse::<usize>().ok();
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = value.eq_ignore_ascii_case("chunked");
-            }
-        }
-        let mut at = head_end + 4;
-        let body = if chunked {
-            let mut body = Vec::new();
-            loop {
-                let line_end = self.find_from(at, b"\r\n", 64)?;
-                let size_text = String::from_utf8_lossy(&self.buf[at..line_end]).into_owned();
-                let size = usize::from_str_radix(size_text.trim(), 16)
-                    .map_err(|_| io::Error::other(format!("bad chunk size {size_text:?}")))?;
-                at = line_end + 2;
-                if size == 0 {
-                    self.fill_to(at + 2)?;
-                    at += 2;
-                    break body;
-                }
-                if body.len() + size > REPLY_BODY_BYTES_MAX {
-                    return Err(io::Error::other("reply body too long"));
-                }
-                self.fill_to(at + size + 2)?;
-                body.extend_from_slice(&self.buf[at..at + size]);
-                at += size + 2;
-            }
-        } else {
-            let n = length.unwrap_or(0).min(REPLY_BODY_BYTES_MAX);
-            self.fill_to(at + n)?;
-            at += n;
-            self.buf[head_end + 4..at].to_vec()
-        };
-        self.buf.drain(..at);
-        Ok(Reply { status, body })
-    }
-}
-
-/// An I/O error as the report shows it; a socket timeout is the case's deadline.
-fn io_text(e: &io::Error, flag: &str, limit: Duration) -> String {
-    match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            format!("timed out ({flag} {})", limit.as_secs())
-        }
-        _ => e.to_string(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The server under test and what /proc says about it.
-
-/// Peak resident set (VmHWM) of `pid`, in bytes.
-fn peak_rss_bytes(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
-}
-
-/// User plus system CPU time `pid` used so far, all threads.
-fn cpu_time(pid: u32, ticks_per_s: u64) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the `)` closing the command name start at field 3; utime and stime are 14, 15.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    Duration::from_millis(ticks * 1000 / ticks_per_s)
-}
-
-fn clock_ticks_per_s() -> u64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100)
-}
+// The server under test.
 
 fn start_server(options: &Options) -> Server {
     let server = Server::start_bin_in(&options.server_bin, common::temp_dir("bench"));
@@ -621,60 +340,24 @@ fn run_once(
     let deadline = Instant::now() + options.timeout;
     probe(&server, request, probe_body, deadline)?;
     let pid = server.pid();
-    let next = AtomicUsize::new(0);
-    let rows_acked = AtomicU64::new(0);
-    let abort = AtomicBool::new(false);
-    let failure: Mutex<Option<String>> = Mutex::new(None);
-    let fail = |message: String| {
-        abort.store(true, Ordering::Relaxed);
-        failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert(message);
+    let accepts = |r: &bench_common::Reply, rows: u64| r.status == 200 && r.records() == Some(rows);
+    let upload = Upload {
+        addr: &server.addr,
+        path: &request.path,
+        headers: &request.headers,
+        accepts: &accepts,
+        timeout_flag: "--timeout-s",
+        timeout: options.timeout,
     };
     let cpu_before = cpu_time(pid, ticks_per_s);
     let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..options.connections {
-            scope.spawn(|| {
-                let mut conn = match Conn::open(&server.addr, deadline) {
-                    Ok(c) => c,
-                    Err(e) => return fail(format!("connect: {e}")),
-                };
-                // Bounded by the body count; each request also by the deadline.
-                for _ in 0..bodies.len() {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((body, rows)) = bodies.get(k) else {
-                        return;
-                    };
-                    if abort.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    match conn.post(&request.path, &request.headers, body) {
-                        Ok(r) if r.status == 200 && r.records() == Some(*rows) => {
-                            rows_acked.fetch_add(*rows, Ordering::Relaxed);
-                        }
-                        Ok(r) => {
-                            return fail(format!("request {k}: {} {}", r.status, r.text()));
-                        }
-                        Err(e) => {
-                            let text = io_text(&e, "--timeout-s", options.timeout);
-                            return fail(format!("request {k}: {text}"));
-                        }
-                    }
-                }
-            });
-        }
-    });
+    let sent = send_bodies(&upload, bodies, options.connections, deadline);
     let wall = started.elapsed();
     let server_cpu = cpu_time(pid, ticks_per_s).saturating_sub(cpu_before);
     let peak = peak_rss_bytes(pid);
     server.stop();
-    if let Some(message) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
-        return Err(Outcome::Failed(message));
-    }
     Ok(Run {
-        rows: rows_acked.into_inner(),
+        rows: sent.map_err(Outcome::Failed)?,
         wall,
         server_cpu,
         peak_rss_bytes: peak,
@@ -771,24 +454,6 @@ fn describe(run: &Run) -> String {
     )
 }
 
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / f64::from(1 << 20)
-}
-
-/// `1234567.8` as `1,234,568`.
-fn group(n: f64) -> String {
-    let digits = format!("{:.0}", n.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Markdown cells for rows/s and peak RSS.
 fn cells(outcome: &Outcome) -> (String, String) {
     match outcome {
         Outcome::Ran(runs) => {
