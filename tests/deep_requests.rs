@@ -164,7 +164,10 @@ fn statements_just_inside_the_bound_run_to_the_end() {
     let expect = [
         ("parentheses", "1"),
         ("plus chain", &*(n + 1).to_string()),
-        ("not chain", if n.is_multiple_of(2) { "true" } else { "false" }),
+        (
+            "not chain",
+            if n.is_multiple_of(2) { "true" } else { "false" },
+        ),
         ("minus chain", "1"),
         ("function calls", "1"),
     ];
