@@ -29,6 +29,11 @@ impl<'a> Reader<'a> {
         self.rest.is_empty()
     }
 
+    /// The bytes not read yet.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.rest
+    }
+
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if n > self.rest.len() {
             return None;

@@ -32,6 +32,24 @@ pub const NAME_BYTES_MAX: usize = 255;
 pub const STORED_KEY_BYTES_MAX: usize = 4 << 10;
 /// Longest the writer waits for flushes before taking the next batches anyway.
 pub const FLUSH_WAIT_MS_MAX: u64 = 10_000;
+/// Rows one sealed chunk holds at most: big enough to compress well, small enough that
+/// reading the newest row of a tag decodes little.
+pub const CHUNK_ROWS_MAX: usize = 4096;
+/// Width of the time windows rows are partitioned into: a part never spans two, so old
+/// windows can be dropped whole.
+pub const PARTITION_WIDTH_NS: i64 = 86_400 * 1_000_000_000;
+/// Estimated memory of the rows a table's head holds before a checkpoint seals them into
+/// parts. Bounds both memory and how much of the write-ahead log a restart replays.
+pub const TABLE_HEAD_BYTES_MAX: usize = 8 << 20;
+/// Estimated memory of every table's head together; past it the biggest are checkpointed.
+pub const HEADS_BYTES_MAX: usize = 16 << 20;
+const _: () = assert!(TABLE_HEAD_BYTES_MAX <= HEADS_BYTES_MAX);
+/// Segments the write-ahead log keeps before the tables holding the oldest one are
+/// checkpointed, so the log (and a restart's replay) stays bounded.
+pub const WAL_SEGMENTS_MAX: usize = 4;
+/// Size at which the write-ahead log starts a new segment file; whole segments are deleted
+/// once their rows are sealed.
+pub const WAL_SEGMENT_BYTES: u64 = 16 << 20;
 /// Block cache of the storage engine.
 pub const BLOCK_CACHE_BYTES: u64 = 8 << 20;
 /// Peak resident memory the defaults are sized for.

@@ -16,13 +16,13 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use fjall::Keyspace;
 use smol::channel::{Receiver, Sender, TrySendError};
 
 use super::batch::RowBatch;
-use super::keys::{SEQ_KEY_BYTES, seq_key, time_from_bytes};
+use super::read::ChunkScan;
 use super::row;
-use super::{Store, StoreError};
+use super::scan::ScanSpec;
+use super::{Storage, Store, StoreError};
 use crate::catalog::Table;
 use crate::limits::LIVE_BATCHES_QUEUED_MAX;
 use crate::value::Value;
@@ -201,44 +201,23 @@ impl Drop for Subscription {
 /// The stored rows of a stream from `time_min` on, in time order, committed before a
 /// subscription began (sequence below `below_seq`).
 pub struct Replay {
-    table: Arc<Table>,
-    iter: fjall::Iter,
+    scan: ChunkScan,
     below_seq: u64,
 }
 
 impl Replay {
-    pub(super) fn new(ks: &Keyspace, table: &Arc<Table>, time_min: i64, below_seq: u64) -> Replay {
-        Replay {
-            table: Arc::clone(table),
-            iter: ks.range(seq_key(time_min, 0)..),
-            below_seq,
-        }
-    }
-
     /// Appends up to `max` rows to `rows`; `Ok(false)` once every row was read.
     pub fn read(&mut self, rows: &mut Vec<Vec<Value>>, max: usize) -> Result<bool, StoreError> {
         let mut taken = 0;
         while taken < max {
-            let Some(guard) = self.iter.next() else {
+            let mut out = Vec::new();
+            let Some(seq) = self.scan.next_row_with_seq(&mut out)? else {
                 return Ok(false);
             };
-            let (key, value) = guard.into_inner()?;
-            let corrupt = || StoreError::Corrupt(format!("undecodable key {key:?}"));
-            let key: [u8; SEQ_KEY_BYTES] = (*key).try_into().map_err(|_| corrupt())?;
-            let (time, seq) = key.split_at(8);
-            let seq = u64::from_be_bytes(seq.try_into().map_err(|_| corrupt())?);
-            if seq >= self.below_seq {
-                continue;
+            if seq < self.below_seq {
+                rows.push(out);
+                taken += 1;
             }
-            let time = time_from_bytes(time.try_into().map_err(|_| corrupt())?);
-            let mut out = Vec::with_capacity(self.table.columns.len());
-            row::decode(&self.table, &value, &mut out)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if let Some(slot) = self.table.time_column.and_then(|i| out.get_mut(i)) {
-                *slot = Value::Time(time);
-            }
-            rows.push(out);
-            taken += 1;
         }
         Ok(true)
     }
@@ -247,7 +226,7 @@ impl Replay {
 impl Store {
     /// Subscribes to the rows committed to `table` from now on.
     pub fn subscribe(&self, table: &Arc<Table>) -> Result<Subscription, StoreError> {
-        self.keyspace(table.id)
+        self.storage(table.id)
             .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
         Ok(Subscription::new(&self.inner.live, table))
     }
@@ -259,9 +238,16 @@ impl Store {
         subscription: &Subscription,
         time_min: i64,
     ) -> Result<Replay, StoreError> {
-        let ks = self
-            .keyspace(table.id)
-            .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
-        Ok(Replay::new(&ks, table, time_min, subscription.start_seq))
+        let Some(Storage::Chunked(chunked)) = self.storage(table.id) else {
+            return Err(StoreError::TableDropped(table.name.to_string()));
+        };
+        let spec = ScanSpec {
+            time_min,
+            ..ScanSpec::all()
+        };
+        Ok(Replay {
+            scan: ChunkScan::new(chunked, self.inner.tags.clone(), Arc::clone(table), &spec)?,
+            below_seq: subscription.start_seq,
+        })
     }
 }

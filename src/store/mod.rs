@@ -3,33 +3,58 @@
 //!
 //! Not here: table definitions (`catalog`), text-to-value conversion (`ingest`), SQL (`sql`).
 //!
-//! Layout in fjall: keyspace `meta` holds the persisted catalog and counters, `tags` maps tag
-//! names to tag ids (both ways), and each table has its own keyspace `t<id>` (so DROP is a
-//! keyspace deletion, not a tombstone per row). Keys are described in `keys`, values in `row`,
-//! the one-row-per-key index of kv streams in `kv`.
+//! The engine stores compressed columns, not rows. A table's rows go to its head (raw, in
+//! memory, `head`) and, compressed, to the write-ahead log (`wal`, sequential segment files);
+//! when a head grows past its bound, a checkpoint seals it into parts (`checkpoint`, `parts`):
+//! fjall keyspaces written once by bulk ingestion, holding per-series chunks (`chunk`) with
+//! delta-of-delta times, decimal or XOR floats and dictionary text. Reads merge parts and head
+//! (`read`, `cursor`). kv streams, which keep one row per key, keep the row layout: one fjall
+//! entry per row in keyspace `t<id>` (`keys`, `row`, `kv`, `scan`).
+//!
+//! Layout: `DATA/db` is fjall: keyspace `meta` holds the catalog, each table's part manifest,
+//! the counters and the format version; `tags` maps tag names to ids (both ways) and holds the
+//! kv index; `p<table>_<part>` are parts; `t<id>` kv streams. `DATA/wal` is the log.
 //!
 //! Invariants:
-//! - Only the writer thread writes (`writer`). A durable batch is acknowledged only after
-//!   `persist(SyncData)` returned Ok. After a failed write or persist the store is poisoned:
-//!   every waiting and later acknowledgement fails and the process exits non-zero.
+//! - Only the writer thread writes (`writer`). A durable batch is acknowledged only after the
+//!   log fsync that covers it. After a failed write or fsync the store is poisoned: every
+//!   waiting and later acknowledgement fails and the process exits non-zero.
 //! - (tag, time) is unique in a tag table: a repeated row replaces the earlier one.
 //! - One process per data directory, enforced by an exclusive lock on `tidegate.lock`.
+//! - The data directory carries its format version (`FORMAT`); a directory of another
+//!   version is refused with a message naming it.
 
 mod batch;
+mod checkpoint;
+mod chunk;
+mod chunked;
+mod cursor;
+mod head;
 mod keys;
 mod kv;
 mod live;
 mod merge;
+mod parts;
+mod read;
 mod row;
 mod scan;
+mod wal;
 mod writer;
 
 pub use batch::{BatchError, RowBatch};
 pub use live::{LiveError, Replay, Subscription};
-pub use scan::{Scan, ScanSpec, TagSelection};
+pub use scan::{ScanSpec, TagSelection};
 pub use writer::Durability;
 
-use std::collections::HashMap;
+use chunk::{Chunk, RowKey};
+use chunked::Chunked;
+use head::TableHead;
+use parts::{Manifest, Part, Parts, parse_keyspace_name};
+use read::ChunkScan;
+use scan::RowScan;
+use wal::Wal;
+
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,12 +68,18 @@ use crate::catalog::{Table, codec};
 use crate::limits::{
     BLOCK_CACHE_BYTES, MEMTABLE_BYTES_MAX, STORED_KEY_BYTES_MAX, WRITER_QUEUE_BATCHES_MAX,
 };
+use crate::value::Value;
 use writer::Command;
 
 #[derive(Debug, Clone)]
 pub enum StoreError {
     /// Another process holds the data directory.
     Locked(PathBuf),
+    /// The data directory was written in another storage format.
+    Format {
+        dir: PathBuf,
+        found: u32,
+    },
     Io(String),
     /// A storage fault happened earlier; nothing more is written until restart.
     Poisoned,
@@ -65,6 +96,13 @@ impl std::fmt::Display for StoreError {
                 f,
                 "the data directory {} is in use by another tidegate process",
                 p.display()
+            ),
+            StoreError::Format { dir, found } => write!(
+                f,
+                "the data directory {} is in storage format {found}, and this tidegate reads \
+                 format {FORMAT} only; start it on a new data directory (the rows can be \
+                 exported with the tidegate that wrote them and ingested again)",
+                dir.display()
             ),
             StoreError::Io(e) => write!(f, "storage error: {e}"),
             StoreError::Poisoned => f.write_str(
@@ -89,10 +127,10 @@ pub struct Store {
 }
 
 struct Inner {
-    /// For snapshots: a scan reads one consistent view (see `scan`).
+    /// For snapshots: a kv stream's scan reads one consistent view (see `scan`).
     db: Database,
     tags: Keyspace,
-    tables: RwLock<HashMap<u32, Keyspace>>,
+    tables: RwLock<HashMap<u32, Storage>>,
     commands: smol::channel::Sender<Command>,
     poisoned: AtomicBool,
     /// Subscribers of live rows (streaming queries), fed by the writer.
@@ -110,14 +148,46 @@ pub struct Opened {
     pub fatal: smol::channel::Receiver<StoreError>,
 }
 
+/// Where a table's rows live.
+#[derive(Clone)]
+enum Storage {
+    /// A kv stream: one fjall entry per row.
+    Rows(Keyspace),
+    Chunked(Arc<Chunked>),
+}
+
 const META: &str = "meta";
 const TAGS: &str = "tags";
 const CATALOG_PREFIX: &[u8] = b"catalog/";
+const MANIFEST_PREFIX: &[u8] = b"parts/";
 const NEXT_TABLE_ID: &[u8] = b"next_table_id";
 const NEXT_SEQ: &[u8] = b"next_seq";
+const NEXT_PART_ID: &[u8] = b"next_part_id";
+const FORMAT_KEY: &[u8] = b"format";
+/// Version 1 stored one fjall entry per row in every table; version 2 stores columns.
+const FORMAT: u32 = 2;
 
 fn table_keyspace_name(id: u32) -> String {
     format!("t{id}")
+}
+
+fn manifest_key(table_id: u32) -> Vec<u8> {
+    let mut key = MANIFEST_PREFIX.to_vec();
+    key.extend_from_slice(&table_id.to_be_bytes());
+    key
+}
+
+/// The storage a new table starts with.
+fn storage_for(db: &Database, table: &Table) -> Result<Storage, StoreError> {
+    Ok(if table.mode.is_kv() {
+        Storage::Rows(db.keyspace(&table_keyspace_name(table.id), table_keyspace_options)?)
+    } else {
+        Storage::Chunked(Arc::new(Chunked::new(
+            Arc::new(table.clone()),
+            Parts::empty(),
+            TableHead::new(1),
+        )))
+    })
 }
 
 fn table_keyspace_options() -> KeyspaceCreateOptions {
@@ -167,18 +237,36 @@ impl Store {
         let meta = db.keyspace(META, KeyspaceCreateOptions::default)?;
         let tags = db.keyspace(TAGS, KeyspaceCreateOptions::default)?;
 
+        check_format(&meta, dir)?;
         let mut tables = Vec::new();
-        let mut handles = HashMap::new();
+        let mut storages = HashMap::new();
+        let mut referenced = HashSet::new();
         for guard in meta.prefix(CATALOG_PREFIX) {
             let (key, value) = guard.into_inner()?;
             let table = codec::decode(&value).ok_or_else(|| {
                 StoreError::Corrupt(format!("undecodable table definition under {key:?}"))
             })?;
-            let ks = db.keyspace(&table_keyspace_name(table.id), table_keyspace_options)?;
-            handles.insert(table.id, ks);
+            let storage = if table.mode.is_kv() {
+                Storage::Rows(db.keyspace(&table_keyspace_name(table.id), table_keyspace_options)?)
+            } else {
+                let parts = open_parts(&db, &meta, table.id)?;
+                referenced.extend(parts.list.iter().map(|p| (table.id, p.id)));
+                let head = TableHead::new(parts.generation + 1);
+                Storage::Chunked(Arc::new(Chunked::new(Arc::new(table.clone()), parts, head)))
+            };
+            storages.insert(table.id, storage);
             tables.push(table);
         }
-        let state = writer::WriterState::load(&meta, &tags)?;
+        // Parts a crash left behind before their manifest was written.
+        for name in db.list_keyspace_names() {
+            if let Some(part) = parse_keyspace_name(&name)
+                && !referenced.contains(&part)
+            {
+                db.delete_keyspace(db.keyspace(&name, checkpoint::part_keyspace_options)?)?;
+            }
+        }
+        let mut state = writer::WriterState::load(&meta, &tags)?;
+        let wal = replay(dir, &db, &tags, &storages, &mut state)?;
 
         let hub = Arc::new(live::Hub::new(state.next_seq()));
         let (commands, receiver) = smol::channel::bounded(WRITER_QUEUE_BATCHES_MAX);
@@ -186,25 +274,25 @@ impl Store {
         let inner = Arc::new(Inner {
             db: db.clone(),
             tags: tags.clone(),
-            tables: RwLock::new(handles),
+            tables: RwLock::new(storages),
             commands,
             poisoned: AtomicBool::new(false),
             live: Arc::clone(&hub),
             _lock: lock,
         });
         let store = Store { inner };
-        let writer = writer::spawn(
-            store.clone(),
+        let parts = writer::WriterParts {
             db,
             meta,
             tags,
             state,
-            receiver,
-            fatal_tx,
+            wal,
+            fatal: fatal_tx,
             sync_interval,
-            hub,
-        )
-        .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
+            live: hub,
+        };
+        let writer = writer::spawn(store.clone(), parts, receiver)
+            .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
         Ok(Opened {
             store,
             tables,
@@ -213,7 +301,7 @@ impl Store {
         })
     }
 
-    fn keyspace(&self, table_id: u32) -> Option<Keyspace> {
+    fn storage(&self, table_id: u32) -> Option<Storage> {
         self.inner
             .tables
             .read()
@@ -325,11 +413,139 @@ impl Store {
 
     /// Starts a scan of `table` (see `ScanSpec`).
     pub fn scan(&self, table: &Arc<Table>, spec: ScanSpec) -> Result<Scan, StoreError> {
-        let ks = self
-            .keyspace(table.id)
+        let storage = self
+            .storage(table.id)
             .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
-        Scan::new(self, ks, Arc::clone(table), spec)
+        Ok(Scan(match storage {
+            Storage::Rows(ks) => Scans::Rows(RowScan::new(self, ks, Arc::clone(table), spec)?),
+            Storage::Chunked(chunked) => Scans::Chunked(ChunkScan::new(
+                chunked,
+                self.inner.tags.clone(),
+                Arc::clone(table),
+                &spec,
+            )?),
+        }))
     }
+}
+
+/// Rows of a table being read, from `Store::scan`.
+pub struct Scan(Scans);
+
+enum Scans {
+    Rows(RowScan),
+    Chunked(ChunkScan),
+}
+
+impl Scan {
+    /// Reads the next row into `out` (one value per table column). `Ok(false)` at the end.
+    pub fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, StoreError> {
+        match &mut self.0 {
+            Scans::Rows(scan) => scan.next_row(out),
+            Scans::Chunked(scan) => scan.next_row(out),
+        }
+    }
+}
+
+/// Refuses a data directory written in another format, and marks a new one with this one's.
+fn check_format(meta: &Keyspace, dir: &Path) -> Result<(), StoreError> {
+    let format = meta
+        .get(FORMAT_KEY)?
+        .and_then(|v| <[u8; 4]>::try_from(&*v).ok())
+        .map(u32::from_be_bytes);
+    match format {
+        Some(FORMAT) => Ok(()),
+        None if meta.prefix(CATALOG_PREFIX).next().is_none() => {
+            meta.insert(FORMAT_KEY, FORMAT.to_be_bytes())?;
+            Ok(())
+        }
+        found => Err(StoreError::Format {
+            dir: dir.to_path_buf(),
+            found: found.unwrap_or(1),
+        }),
+    }
+}
+
+/// Opens the parts a table's manifest lists.
+fn open_parts(db: &Database, meta: &Keyspace, table_id: u32) -> Result<Parts, StoreError> {
+    let Some(bytes) = meta.get(manifest_key(table_id))? else {
+        return Ok(Parts::empty());
+    };
+    let manifest = Manifest::decode(&bytes).ok_or_else(|| {
+        StoreError::Corrupt(format!("undecodable part manifest of table {table_id}"))
+    })?;
+    let mut list = Vec::with_capacity(manifest.parts.len());
+    for entry in manifest.parts {
+        let name = parts::keyspace_name(table_id, entry.id);
+        if !db.keyspace_exists(&name) {
+            return Err(StoreError::Corrupt(format!(
+                "part {} of table {table_id} is missing",
+                entry.id
+            )));
+        }
+        let keyspace = db.keyspace(&name, checkpoint::part_keyspace_options)?;
+        list.push(Arc::new(Part {
+            id: entry.id,
+            keyspace,
+            window: entry.window,
+            min_time: entry.min_time,
+            max_time: entry.max_time,
+            rows: entry.rows,
+            bytes: entry.bytes,
+        }));
+    }
+    Ok(Parts {
+        generation: manifest.generation,
+        wal_seq: manifest.wal_seq,
+        list,
+    })
+}
+
+/// Rebuilds the heads from the write-ahead log: every record a table's parts do not cover
+/// yet. Tag names the records introduce go back into the dictionary (they may have been lost
+/// with fjall's unpersisted journal).
+fn replay(
+    dir: &Path,
+    db: &Database,
+    tags: &Keyspace,
+    storages: &HashMap<u32, Storage>,
+    state: &mut writer::WriterState,
+) -> Result<Wal, StoreError> {
+    let mut batch = db.batch();
+    let mut values = Vec::new();
+    let wal = Wal::open(&dir.join("wal"), |record| {
+        state.next_wal_seq = state.next_wal_seq.max(record.seq + 1);
+        let Some(Storage::Chunked(chunked)) = storages.get(&record.table_id) else {
+            return Ok(());
+        };
+        let mut view = chunked.write();
+        if record.seq <= view.parts.wal_seq {
+            return Ok(());
+        }
+        let table = Arc::clone(&view.table);
+        for (id, name) in &record.new_tags {
+            state.know_tag(table.id, name, *id);
+            batch.insert(tags, writer::tag_name_key(table.id, name), id.to_be_bytes());
+            batch.insert(tags, writer::tag_id_key(table.id, *id), name.as_bytes());
+        }
+        let block = Chunk::decode(&table, &record.block)?;
+        for i in 0..block.len() {
+            block.read_row(&table, i, &mut values)?;
+            let key = RowKey {
+                time: block.times.get(i).copied().unwrap_or(0),
+                seq: block.seqs.get(i).copied(),
+                tag: block.tags.get(i).copied(),
+            };
+            if let Some(seq) = key.seq {
+                state.next_seq = state.next_seq.max(seq + 1);
+            }
+            view.head
+                .push(&table, key.tag.unwrap_or(0), key.time, key.seq, &values);
+        }
+        state.logged.insert(table.id, record.seq);
+        Ok(())
+    })?;
+    batch.commit()?;
+    Ok(wal)
 }
 
 /// A table's tags, from `Store::tags`.

@@ -1,18 +1,28 @@
-//! The writer thread: the only code that writes to fjall.
+//! The writer thread: the only code that writes to the store.
 //!
 //! Commands arrive over a bounded channel (a full channel pushes back on ingest). The writer
-//! takes everything pending, applies all row batches as one fjall batch, then, if any of them
-//! asked for `Durability::Synced`, calls `persist(SyncData)` once and acknowledges the whole
-//! group: group commit. `Durability::Applied` batches are acknowledged once applied and
-//! visible; a timer persists them every `sync_interval`.
+//! takes everything pending and applies it as one group: a chunked table's rows go into its
+//! head (visible at once) and into one compressed write-ahead log record per table; a kv
+//! stream's rows into one fjall batch. Then, if any batch asked for `Durability::Synced`, it
+//! makes the group durable once (log fsync, fjall persist) and acknowledges the whole group:
+//! group commit. `Durability::Applied` batches are acknowledged once applied; a timer makes
+//! them durable every `sync_interval`.
+//!
+//! After a group the writer keeps the store in shape (`maintain`): it checkpoints a head that
+//! grew past `TABLE_HEAD_BYTES_MAX` (or the biggest heads while all of them pass
+//! `HEADS_BYTES_MAX`, or the tables holding the oldest log segment while the log keeps more than
+//! `WAL_SEGMENTS_MAX`), trims the log, and deletes parts no reader holds any more.
 //!
 //! Invariants:
-//! - A `Synced` acknowledgement is sent only after a `persist(SyncData)` that covers it.
-//! - On any fjall error the writer poisons the store, fails every acknowledgement from then
-//!   on, reports the fault once on the fatal channel and never retries an fsync.
-//! - Tag ids and the row sequence are assigned here, in the same fjall batch as the rows.
+//! - A `Synced` acknowledgement is sent only after the log fsync (and fjall persist) that
+//!   covers it.
+//! - On any write or fsync error the writer poisons the store, fails every acknowledgement
+//!   from then on, reports the fault once on the fatal channel and never retries an fsync.
+//! - Tag ids and row sequences are assigned here; a new tag's name is in the log record of
+//!   the first row that uses it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -20,16 +30,27 @@ use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode};
 use smol::channel::{Receiver, Sender};
 
 use super::batch::RowBatch;
-use super::keys::{decode_seq_key, decode_tag_key, seq_key, tag_key};
+use super::checkpoint::{self, window_of};
+use super::chunk::{Chunk, RowKey};
+use super::chunked::Chunked;
+use super::head::TableHead;
+use super::keys::{decode_seq_key, seq_key};
 use super::kv;
 use super::live::Hub;
-use super::scan::{ScanSpec, TagSelection};
+use super::parts::{Manifest, Part, Parts};
+use super::row;
+use super::scan::ScanSpec;
+use super::wal::{Record, Wal};
 use super::{
-    CATALOG_PREFIX, NEXT_SEQ, NEXT_TABLE_ID, Store, StoreError, table_keyspace_name,
-    table_keyspace_options,
+    CATALOG_PREFIX, NEXT_PART_ID, NEXT_SEQ, NEXT_TABLE_ID, Storage, Store, StoreError,
+    manifest_key, storage_for,
 };
 use crate::catalog::{Table, TableKind, codec};
-use crate::limits::{DELETE_BATCH_KEYS_MAX, FLUSH_WAIT_MS_MAX, SEALED_MEMTABLES_MAX};
+use crate::limits::{
+    DELETE_BATCH_KEYS_MAX, FLUSH_WAIT_MS_MAX, HEADS_BYTES_MAX, SEALED_MEMTABLES_MAX,
+    TABLE_HEAD_BYTES_MAX, WAL_SEGMENTS_MAX,
+};
+use crate::value::Value;
 
 /// How long a request waits for its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,10 +121,14 @@ fn catalog_key(id: u32) -> Vec<u8> {
 /// Counters and caches the writer keeps between commands.
 pub(super) struct WriterState {
     next_table_id: u32,
-    next_seq: u64,
+    pub(super) next_seq: u64,
     /// table id -> tag name -> tag id.
     tag_ids: HashMap<u32, HashMap<Box<str>, u32>>,
     next_tag_id: HashMap<u32, u32>,
+    pub(super) next_wal_seq: u64,
+    next_part_id: u64,
+    /// The last log sequence written per chunked table: what its next checkpoint covers.
+    pub(super) logged: HashMap<u32, u64>,
 }
 
 fn read_counter<const N: usize>(
@@ -126,8 +151,18 @@ impl WriterState {
         let next_seq = read_counter::<8>(meta, NEXT_SEQ)?
             .map(u64::from_be_bytes)
             .unwrap_or(0);
-        let mut tag_ids: HashMap<u32, HashMap<Box<str>, u32>> = HashMap::new();
-        let mut next_tag_id: HashMap<u32, u32> = HashMap::new();
+        let next_part_id = read_counter::<8>(meta, NEXT_PART_ID)?
+            .map(u64::from_be_bytes)
+            .unwrap_or(1);
+        let mut state = WriterState {
+            next_table_id,
+            next_seq,
+            tag_ids: HashMap::new(),
+            next_tag_id: HashMap::new(),
+            next_wal_seq: 1,
+            next_part_id,
+            logged: HashMap::new(),
+        };
         for guard in tags.iter() {
             let (key, value) = guard.into_inner()?;
             // Only the name -> id direction (marker byte 0) is needed to rebuild the cache.
@@ -140,16 +175,19 @@ impl WriterState {
             let id = <[u8; 4]>::try_from(&*value)
                 .map(u32::from_be_bytes)
                 .map_err(|_| StoreError::Corrupt("tag id is not 4 bytes".into()))?;
-            tag_ids.entry(table).or_default().insert(name.into(), id);
-            let next = next_tag_id.entry(table).or_insert(0);
-            *next = (*next).max(id.saturating_add(1));
+            state.know_tag(table, name, id);
         }
-        Ok(WriterState {
-            next_table_id,
-            next_seq,
-            tag_ids,
-            next_tag_id,
-        })
+        Ok(state)
+    }
+
+    /// Records that `name` is tag `id` of `table_id` (loading, or replaying the log).
+    pub(super) fn know_tag(&mut self, table_id: u32, name: &str, id: u32) {
+        self.tag_ids
+            .entry(table_id)
+            .or_default()
+            .insert(name.into(), id);
+        let next = self.next_tag_id.entry(table_id).or_insert(0);
+        *next = (*next).max(id.saturating_add(1));
     }
 }
 
@@ -158,8 +196,8 @@ pub struct WriterThread {
 }
 
 impl WriterThread {
-    /// Waits for the writer to drain its queue, persist and stop. It stops once every
-    /// `Store` clone (and so every command sender) is dropped.
+    /// Waits for the writer to drain its queue, checkpoint, persist and stop. It stops once
+    /// every `Store` clone (and so every command sender) is dropped.
     pub fn join(self) {
         if self.handle.join().is_err() {
             eprintln!("tidegate: the writer thread panicked");
@@ -167,40 +205,53 @@ impl WriterThread {
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site wires the thread up"
-)]
+/// What the writer is started with, besides its command channel.
+pub(super) struct WriterParts {
+    pub db: Database,
+    pub meta: Keyspace,
+    pub tags: Keyspace,
+    pub state: WriterState,
+    pub wal: Wal,
+    pub fatal: Sender<StoreError>,
+    pub sync_interval: Duration,
+    pub live: Arc<Hub>,
+}
+
 pub(super) fn spawn(
     store: Store,
-    db: Database,
-    meta: Keyspace,
-    tags: Keyspace,
-    state: WriterState,
+    parts: WriterParts,
     commands: Receiver<Command>,
-    fatal: Sender<StoreError>,
-    sync_interval: Duration,
-    live: std::sync::Arc<Hub>,
 ) -> std::io::Result<WriterThread> {
     // The writer must not keep the store alive, or the channel would never close.
-    let weak = std::sync::Arc::downgrade(&store.inner);
+    let weak = Arc::downgrade(&store.inner);
     drop(store);
+    let sync_interval = parts.sync_interval;
     let mut writer = Writer {
         weak,
-        db,
-        meta,
-        tags,
-        state,
-        fatal,
+        db: parts.db,
+        meta: parts.meta,
+        tags: parts.tags,
+        state: parts.state,
+        wal: parts.wal,
+        fatal: parts.fatal,
         poisoned: false,
-        dirty: false,
-        live,
+        fjall_dirty: false,
+        live: parts.live,
         committed: Vec::new(),
+        pending: HashMap::new(),
+        graveyard: Vec::new(),
+        values: Vec::new(),
     };
     let handle = std::thread::Builder::new()
         .name("tidegate-writer".into())
         .spawn(move || writer.run(commands, sync_interval))?;
     Ok(WriterThread { handle })
+}
+
+/// The rows of one table in the group being committed, as its log record will hold them.
+struct Pending {
+    block: Chunk,
+    new_tags: Vec<(u32, String)>,
 }
 
 struct Writer {
@@ -209,14 +260,21 @@ struct Writer {
     meta: Keyspace,
     tags: Keyspace,
     state: WriterState,
+    wal: Wal,
     fatal: Sender<StoreError>,
     poisoned: bool,
-    /// Rows were applied since the last persist.
-    dirty: bool,
-    live: std::sync::Arc<Hub>,
+    /// fjall holds writes (kv rows, tag names, counters) not persisted yet.
+    fjall_dirty: bool,
+    live: Arc<Hub>,
     /// The stream batches of the group being committed, with their first sequence, handed
     /// to live queries after the commit. Reused, so it allocates nothing once grown.
     committed: Vec<(RowBatch, u64)>,
+    /// Per table, the group's rows for the log.
+    pending: HashMap<u32, Pending>,
+    /// Parts replaced or dropped, deleted once no reader holds them.
+    graveyard: Vec<Arc<Part>>,
+    /// One decoded row, reused.
+    values: Vec<Value>,
 }
 
 enum Acks {
@@ -236,10 +294,8 @@ impl Writer {
             ));
             match next {
                 None => {
-                    // A failure poisons the store inside `persist`; nothing waits on this one.
-                    if self.dirty {
-                        let _ = self.persist(PersistMode::SyncData);
-                    }
+                    // A failure poisons the store inside `sync`; nothing waits on this one.
+                    let _ = self.sync();
                     deadline = Instant::now() + sync_interval;
                 }
                 Some(Err(_closed)) => break,
@@ -252,22 +308,32 @@ impl Writer {
                         }
                     }
                     self.run_group(group);
+                    self.maintain();
                     self.wait_for_flushes();
                 }
             }
         }
+        // Seal every head, so a restart replays nothing and the log is empty.
         if !self.poisoned {
+            let ids: Vec<u32> = self
+                .chunked_tables()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            for id in ids {
+                if self.checkpoint(id).is_err() {
+                    break;
+                }
+            }
+            let _ = self.sync();
             let _ = self.persist(PersistMode::SyncAll);
         }
     }
 
-    /// Backpressure on memory: while more than `SEALED_MEMTABLES_MAX` full memtables wait
-    /// for or are in a flush (the workers busy compacting, say), the writer takes no more
-    /// commands, so the bounded queue fills and ingest stops reading sockets. Without this,
-    /// sealed memtables pile up and RSS grows with the body. Memtables still being filled do
-    /// not count: with many tables they add up without any flush to wait for (fjall rotates
-    /// them by journal size). A flush that never comes (a stuck disk) must not hang requests
-    /// forever, so the wait is bounded.
+    /// Backpressure on memory for kv streams, which write through fjall memtables: while more
+    /// than `SEALED_MEMTABLES_MAX` full memtables wait for or are in a flush, the writer takes
+    /// no more commands, so the bounded queue fills and ingest stops reading sockets. A flush
+    /// that never comes (a stuck disk) must not hang requests forever, so the wait is bounded.
     fn wait_for_flushes(&self) {
         let started = Instant::now();
         while self.sealed_memtables() > SEALED_MEMTABLES_MAX
@@ -277,14 +343,40 @@ impl Writer {
         }
     }
 
-    /// Sealed memtables of every table, queued or being flushed. `sealed_memtable_count` is
-    /// marked experimental by fjall, so Cargo.toml pins fjall's minor version.
+    /// Sealed memtables of every kv stream, queued or being flushed. `sealed_memtable_count`
+    /// is marked experimental by fjall, so Cargo.toml pins fjall's minor version.
     fn sealed_memtables(&self) -> usize {
         let Some(inner) = self.weak.upgrade() else {
             return 0;
         };
         let tables = inner.tables.read().unwrap_or_else(|e| e.into_inner());
-        tables.values().map(Keyspace::sealed_memtable_count).sum()
+        tables
+            .values()
+            .map(|s| match s {
+                Storage::Rows(ks) => ks.sealed_memtable_count(),
+                Storage::Chunked(_) => 0,
+            })
+            .sum()
+    }
+
+    fn storage(&self, id: u32) -> Option<Storage> {
+        let inner = self.weak.upgrade()?;
+        let tables = inner.tables.read().unwrap_or_else(|e| e.into_inner());
+        tables.get(&id).cloned()
+    }
+
+    fn chunked_tables(&self) -> Vec<(u32, Arc<Chunked>)> {
+        let Some(inner) = self.weak.upgrade() else {
+            return Vec::new();
+        };
+        let tables = inner.tables.read().unwrap_or_else(|e| e.into_inner());
+        tables
+            .iter()
+            .filter_map(|(id, s)| match s {
+                Storage::Chunked(c) => Some((*id, Arc::clone(c))),
+                Storage::Rows(_) => None,
+            })
+            .collect()
     }
 
     fn run_group(&mut self, group: Vec<Command>) {
@@ -301,34 +393,42 @@ impl Writer {
                         let _ = ack.try_send(Err(StoreError::Poisoned));
                         continue;
                     }
-                    // A kv batch reads the index its predecessors wrote: commit them first,
-                    // then commit it alone (see `kv`).
-                    if rows.table().mode.is_kv() {
-                        self.commit_group(
-                            std::mem::replace(&mut batch, self.db.batch()),
-                            &mut acks,
-                        );
-                        let mut kv_batch = self.db.batch();
-                        let mut kv_acks = Vec::new();
-                        match self.apply_kv(&mut kv_batch, &rows) {
-                            Ok(()) => kv_acks.push(Acks::Apply(ack, durability)),
-                            Err(e) => {
-                                let _ = ack.try_send(Err(e));
+                    let table = Arc::clone(rows.table());
+                    match self.storage(table.id) {
+                        None => {
+                            let _ =
+                                ack.try_send(Err(StoreError::TableDropped(table.name.to_string())));
+                        }
+                        Some(Storage::Chunked(chunked)) => {
+                            let first_seq = self.state.next_seq;
+                            match self.apply(&mut batch, &rows, &chunked) {
+                                Ok(()) => {
+                                    acks.push(Acks::Apply(ack, durability));
+                                    if table.kind == TableKind::Stream {
+                                        self.committed.push((rows, first_seq));
+                                    }
+                                }
+                                Err(e) => {
+                                    let _ = ack.try_send(Err(e));
+                                }
                             }
                         }
-                        self.commit_group(kv_batch, &mut kv_acks);
-                        continue;
-                    }
-                    let first_seq = self.state.next_seq;
-                    match self.apply(&mut batch, &rows) {
-                        Ok(()) => {
-                            acks.push(Acks::Apply(ack, durability));
-                            if rows.table().kind == TableKind::Stream {
-                                self.committed.push((rows, first_seq));
+                        // A kv batch reads the index its predecessors wrote: commit them
+                        // first, then commit it alone (see `kv`).
+                        Some(Storage::Rows(ks)) => {
+                            self.commit_group(
+                                std::mem::replace(&mut batch, self.db.batch()),
+                                &mut acks,
+                            );
+                            let mut kv_batch = self.db.batch();
+                            let mut kv_acks = Vec::new();
+                            match self.apply_kv(&mut kv_batch, &rows, &ks) {
+                                Ok(()) => kv_acks.push(Acks::Apply(ack, durability)),
+                                Err(e) => {
+                                    let _ = ack.try_send(Err(e));
+                                }
                             }
-                        }
-                        Err(e) => {
-                            let _ = ack.try_send(Err(e));
+                            self.commit_group(kv_batch, &mut kv_acks);
                         }
                     }
                 }
@@ -354,16 +454,57 @@ impl Writer {
         self.commit_group(batch, &mut acks);
     }
 
+    /// Commits the fjall batch, appends the group's log records, hands stream batches to
+    /// live queries, and acknowledges (after making the group durable if any ack needs it).
     fn commit_group(&mut self, batch: OwnedWriteBatch, acks: &mut Vec<Acks>) {
-        if acks.is_empty() {
+        if acks.is_empty() && self.pending.is_empty() {
             return;
         }
-        let committed = batch.commit().map_err(StoreError::from);
-        if committed.is_ok() {
+        let mut result = if batch.is_empty() {
+            Ok(())
+        } else {
+            self.fjall_dirty = true;
+            batch.commit().map_err(StoreError::from)
+        };
+        if result.is_ok() {
+            result = self.log_pending();
+        }
+        if result.is_ok() {
             self.live.publish(self.state.next_seq, &mut self.committed);
         }
         self.committed.clear();
-        self.acknowledge(committed, acks);
+        self.acknowledge(result, acks);
+    }
+
+    /// Appends one log record per table with rows in the group.
+    fn log_pending(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut tables: Vec<u32> = self.pending.keys().copied().collect();
+        tables.sort_unstable();
+        let mut records = Vec::with_capacity(tables.len());
+        for table_id in tables {
+            let Some(pending) = self.pending.remove(&table_id) else {
+                continue;
+            };
+            let seq = self.state.next_wal_seq;
+            self.state.next_wal_seq += 1;
+            self.state.logged.insert(table_id, seq);
+            let mut block = Vec::new();
+            pending.block.encode(&mut block);
+            records.push(Record {
+                seq,
+                table_id,
+                new_tags: pending.new_tags,
+                block,
+            });
+        }
+        let appended = self.wal.append(&records);
+        if let Err(e) = &appended {
+            self.poison(Some(e.clone()));
+        }
+        appended
     }
 
     fn acknowledge(&mut self, committed: Result<(), StoreError>, acks: &mut Vec<Acks>) {
@@ -372,9 +513,8 @@ impl Writer {
             .any(|Acks::Apply(_, d)| *d == Durability::Synced);
         let mut result = committed;
         if result.is_ok() {
-            self.dirty = true;
             if wants_sync {
-                result = self.persist(PersistMode::SyncData);
+                result = self.sync();
             }
         } else {
             self.poison(result.clone().err());
@@ -384,13 +524,28 @@ impl Writer {
         }
     }
 
+    /// Makes everything applied durable: the log, and fjall's own writes.
+    fn sync(&mut self) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        if let Err(e) = self.wal.sync() {
+            self.poison(Some(e.clone()));
+            return Err(e);
+        }
+        if self.fjall_dirty {
+            self.persist(PersistMode::SyncData)?;
+        }
+        Ok(())
+    }
+
     fn persist(&mut self, mode: PersistMode) -> Result<(), StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
         match self.db.persist(mode) {
             Ok(()) => {
-                self.dirty = false;
+                self.fjall_dirty = false;
                 Ok(())
             }
             Err(e) => {
@@ -402,7 +557,7 @@ impl Writer {
     }
 
     /// Never retry an fsync: the kernel may have dropped the dirty pages. Fail everything and
-    /// let systemd restart us, so the journal is replayed from what is really on disk.
+    /// let systemd restart us, so the log is replayed from what is really on disk.
     fn poison(&mut self, cause: Option<StoreError>) {
         if self.poisoned {
             return;
@@ -414,44 +569,64 @@ impl Writer {
         let _ = self.fatal.try_send(cause.unwrap_or(StoreError::Poisoned));
     }
 
-    fn table_keyspace(&self, id: u32) -> Option<Keyspace> {
-        let inner = self.weak.upgrade()?;
-        let tables = inner.tables.read().unwrap_or_else(|e| e.into_inner());
-        tables.get(&id).cloned()
-    }
-
-    fn apply(&mut self, batch: &mut OwnedWriteBatch, rows: &RowBatch) -> Result<(), StoreError> {
+    /// Applies a chunked table's batch: rows into the head, and into the group's log record.
+    fn apply(
+        &mut self,
+        batch: &mut OwnedWriteBatch,
+        rows: &RowBatch,
+        chunked: &Chunked,
+    ) -> Result<(), StoreError> {
         let table = rows.table();
-        let ks = self
-            .table_keyspace(table.id)
-            .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
-        match table.kind {
-            TableKind::Tag => {
-                for record in rows.records() {
-                    let tag = record.tag.unwrap_or_default();
-                    let tag_id = self.tag_id(batch, table.id, tag);
-                    batch.insert(&ks, tag_key(tag_id, record.time_ns), record.value);
+        let mut view = chunked.write();
+        let mut values = std::mem::take(&mut self.values);
+        let pending = self.pending.entry(table.id).or_insert_with(|| Pending {
+            block: Chunk::new(table),
+            new_tags: Vec::new(),
+        });
+        for record in rows.records() {
+            row::decode(table, record.value, &mut values)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let (tag, seq) = match table.kind {
+                TableKind::Tag => {
+                    let name = record.tag.unwrap_or_default();
+                    let tag = match self.state.tag_ids.get(&table.id).and_then(|t| t.get(name)) {
+                        Some(&id) => id,
+                        None => {
+                            let id = new_tag(&mut self.state, batch, &self.tags, table.id, name);
+                            pending.new_tags.push((id, name.to_owned()));
+                            id
+                        }
+                    };
+                    (Some(tag), None)
                 }
-            }
-            TableKind::Log | TableKind::Stream => {
-                for record in rows.records() {
+                TableKind::Log | TableKind::Stream => {
                     let seq = self.state.next_seq;
                     self.state.next_seq += 1;
-                    batch.insert(&ks, seq_key(record.time_ns, seq), record.value);
+                    (None, Some(seq))
                 }
-                batch.insert(&self.meta, NEXT_SEQ, self.state.next_seq.to_be_bytes());
-            }
+            };
+            let key = RowKey {
+                time: record.time_ns,
+                seq,
+                tag,
+            };
+            view.head
+                .push(table, tag.unwrap_or(0), record.time_ns, seq, &values);
+            pending.block.push_row(table, key, &values);
         }
+        self.values = values;
         Ok(())
     }
 
     /// Applies a kv stream's batch: one change per touched key (`kv::plan`), each removing
     /// the key's old row and writing its new row and index entry, or removing the entry.
-    fn apply_kv(&mut self, batch: &mut OwnedWriteBatch, rows: &RowBatch) -> Result<(), StoreError> {
+    fn apply_kv(
+        &mut self,
+        batch: &mut OwnedWriteBatch,
+        rows: &RowBatch,
+        ks: &Keyspace,
+    ) -> Result<(), StoreError> {
         let table = rows.table();
-        let ks = self
-            .table_keyspace(table.id)
-            .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
         let records = rows
             .records()
             .filter_map(|r| r.kv.map(|parts| (r.time_ns, parts, r.value)));
@@ -470,14 +645,14 @@ impl Writer {
         for change in changes {
             let index_key = kv::index_key(table.id, change.key);
             if let Some(old) = change.old_row {
-                batch.remove(&ks, old);
+                batch.remove(ks, old);
             }
             match change.new_row {
                 Some(row) => {
                     let seq = self.state.next_seq;
                     self.state.next_seq += 1;
                     let row_key = seq_key(row.time_ns, seq);
-                    batch.insert(&ks, row_key, row.value);
+                    batch.insert(ks, row_key, row.value);
                     batch.insert(&self.tags, index_key, kv::entry(&row_key, row.version));
                 }
                 None => batch.remove(&self.tags, index_key),
@@ -487,19 +662,153 @@ impl Writer {
         Ok(())
     }
 
-    /// The tag's id, allocating one (in the same fjall batch as the row) for a new name.
-    fn tag_id(&mut self, batch: &mut OwnedWriteBatch, table_id: u32, name: &str) -> u32 {
-        let names = self.state.tag_ids.entry(table_id).or_default();
-        if let Some(&id) = names.get(name) {
-            return id;
+    /// Keeps the store in shape after a group; see the module comment.
+    fn maintain(&mut self) {
+        if self.poisoned {
+            return;
         }
-        let next = self.state.next_tag_id.entry(table_id).or_insert(0);
-        let id = *next;
-        *next += 1;
-        names.insert(name.into(), id);
-        batch.insert(&self.tags, tag_name_key(table_id, name), id.to_be_bytes());
-        batch.insert(&self.tags, tag_id_key(table_id, id), name.as_bytes());
-        id
+        let tables = self.chunked_tables();
+        let mut heads: Vec<(usize, u32)> = tables
+            .iter()
+            .map(|(id, c)| (c.read().head.bytes(), *id))
+            .collect();
+        heads.sort_unstable_by(|a, b| b.cmp(a));
+        let mut total: usize = heads.iter().map(|(b, _)| b).sum();
+        let mut due: Vec<u32> = Vec::new();
+        for &(bytes, id) in &heads {
+            if bytes >= TABLE_HEAD_BYTES_MAX || (total > HEADS_BYTES_MAX && bytes > 0) {
+                due.push(id);
+                total = total.saturating_sub(bytes);
+            }
+        }
+        if self.wal.segment_count() > WAL_SEGMENTS_MAX {
+            for id in self.wal.oldest_tables() {
+                if !due.contains(&id) {
+                    due.push(id);
+                }
+            }
+        }
+        for id in due {
+            if self.checkpoint(id).is_err() {
+                return;
+            }
+        }
+        self.bury();
+    }
+
+    /// Seals table `id`'s head into new parts, publishes them, and trims the log.
+    fn checkpoint(&mut self, id: u32) -> Result<(), StoreError> {
+        let Some(Storage::Chunked(chunked)) = self.storage(id) else {
+            return Ok(());
+        };
+        let (sealed, generation, old) = {
+            let view = chunked.read();
+            if view.head.is_empty() {
+                return Ok(());
+            }
+            (
+                checkpoint::seal(&view.table, &view.head),
+                view.head.generation,
+                Arc::clone(&view.parts),
+            )
+        };
+        let result = (|| {
+            let mut list = old.list.clone();
+            for (window, data) in sealed {
+                let part_id = self.state.next_part_id;
+                self.state.next_part_id += 1;
+                list.push(Arc::new(checkpoint::write_part(
+                    &self.db, id, part_id, window, data,
+                )?));
+            }
+            let parts = Parts {
+                generation,
+                wal_seq: self.state.logged.get(&id).copied().unwrap_or(old.wal_seq),
+                list,
+            };
+            self.publish(&chunked, parts, Some(TableHead::new(generation + 1)))
+        })();
+        if let Err(e) = &result {
+            self.poison(Some(e.clone()));
+            return result;
+        }
+        self.trim_log()
+    }
+
+    /// Makes `parts` table's parts: a new manifest, fsynced, then swapped in (with `head`
+    /// when a checkpoint sealed the old one). Parts no longer listed go to the graveyard.
+    fn publish(
+        &mut self,
+        chunked: &Chunked,
+        parts: Parts,
+        head: Option<TableHead>,
+    ) -> Result<(), StoreError> {
+        let id = chunked.read().table.id;
+        let mut batch = self.db.batch();
+        batch.insert(&self.meta, manifest_key(id), Manifest::of(&parts).encode());
+        batch.insert(
+            &self.meta,
+            NEXT_PART_ID,
+            self.state.next_part_id.to_be_bytes(),
+        );
+        batch.insert(&self.meta, NEXT_SEQ, self.state.next_seq.to_be_bytes());
+        batch.commit()?;
+        self.db.persist(PersistMode::SyncData)?;
+        let mut view = chunked.write();
+        let kept: Vec<u64> = parts.list.iter().map(|p| p.id).collect();
+        let retired: Vec<Arc<Part>> = view
+            .parts
+            .list
+            .iter()
+            .filter(|p| !kept.contains(&p.id))
+            .cloned()
+            .collect();
+        view.parts = Arc::new(parts);
+        if let Some(head) = head {
+            view.head = head;
+        }
+        drop(view);
+        self.graveyard.extend(retired);
+        Ok(())
+    }
+
+    /// Deletes log segments every table has checkpointed past.
+    fn trim_log(&mut self) -> Result<(), StoreError> {
+        let covered: HashMap<u32, u64> = self
+            .chunked_tables()
+            .into_iter()
+            .map(|(id, c)| {
+                let view = c.read();
+                // A table with nothing in its head has nothing in the log either.
+                let seq = if view.head.is_empty() {
+                    u64::MAX
+                } else {
+                    view.parts.wal_seq
+                };
+                (id, seq)
+            })
+            .collect();
+        let trimmed = self.wal.trim(|t| covered.get(&t).copied());
+        if let Err(e) = &trimmed {
+            self.poison(Some(e.clone()));
+        }
+        trimmed
+    }
+
+    /// Deletes the keyspaces of retired parts that no reader holds any more.
+    fn bury(&mut self) {
+        let mut kept = Vec::new();
+        for part in std::mem::take(&mut self.graveyard) {
+            match Arc::try_unwrap(part) {
+                Ok(part) => {
+                    if let Err(e) = self.db.delete_keyspace(part.keyspace) {
+                        eprintln!("tidegate: cannot delete part {}: {e:?}", part.id);
+                    }
+                }
+                Err(held) => kept.push(held),
+            }
+        }
+        self.graveyard = kept;
     }
 
     fn create_table(&mut self, mut table: Table) -> Result<Table, StoreError> {
@@ -508,103 +817,127 @@ impl Writer {
         }
         table.id = self.state.next_table_id;
         let result = (|| {
-            let ks = self
-                .db
-                .keyspace(&table_keyspace_name(table.id), table_keyspace_options)?;
+            let storage = storage_for(&self.db, &table)?;
             let mut batch = self.db.batch();
             batch.insert(&self.meta, catalog_key(table.id), codec::encode(&table));
             batch.insert(&self.meta, NEXT_TABLE_ID, (table.id + 1).to_be_bytes());
             batch.commit()?;
             self.db.persist(PersistMode::SyncData)?;
-            Ok::<_, fjall::Error>(ks)
+            Ok::<_, StoreError>(storage)
         })();
         match result {
-            Ok(ks) => {
+            Ok(storage) => {
                 self.state.next_table_id = table.id + 1;
                 if let Some(inner) = self.weak.upgrade() {
                     inner
                         .tables
                         .write()
                         .unwrap_or_else(|e| e.into_inner())
-                        .insert(table.id, ks);
+                        .insert(table.id, storage);
                 }
                 Ok(table)
             }
             Err(e) => {
-                let e = StoreError::from(e);
                 self.poison(Some(e.clone()));
                 Err(e)
             }
         }
     }
 
-    /// Deletes key range by key range, at most `DELETE_BATCH_KEYS_MAX` keys per fjall
-    /// batch, then persists once. Keys are read from the range and removed behind the read
-    /// position, so the range is walked once.
-    fn delete(&mut self, table: &Table, spec: &ScanSpec) -> Result<u64, StoreError> {
+    fn delete(&mut self, table: &Arc<Table>, spec: &ScanSpec) -> Result<u64, StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
-        let ks = self
-            .table_keyspace(table.id)
-            .ok_or_else(|| StoreError::TableDropped(table.name.to_string()))?;
-        // (low, high) key bounds, inclusive; keys outside the time range are skipped when
-        // the range cannot exclude them (every tag of a tag table).
-        let ranges: Vec<(Vec<u8>, Vec<u8>)> = match (table.kind, &spec.tags) {
-            (TableKind::Tag, TagSelection::Ids(ids)) => ids
-                .iter()
-                .map(|&id| {
-                    (
-                        tag_key(id, spec.time_min).to_vec(),
-                        tag_key(id, spec.time_max).to_vec(),
-                    )
-                })
-                .collect(),
-            (TableKind::Tag, TagSelection::All) => {
-                vec![(Vec::new(), vec![0xff; super::keys::TAG_KEY_BYTES + 1])]
+        match self.storage(table.id) {
+            None => Err(StoreError::TableDropped(table.name.to_string())),
+            Some(Storage::Rows(ks)) => self.delete_rows(&ks, spec),
+            Some(Storage::Chunked(chunked)) => self.delete_chunked(table, &chunked, spec),
+        }
+    }
+
+    /// Seals the head, then rewrites every part holding selected rows without them; a part
+    /// left empty is dropped whole, so `DELETE ... BEFORE` costs nothing for old windows.
+    fn delete_chunked(
+        &mut self,
+        table: &Arc<Table>,
+        chunked: &Chunked,
+        spec: &ScanSpec,
+    ) -> Result<u64, StoreError> {
+        self.checkpoint(table.id)?;
+        let old = Arc::clone(&chunked.read().parts);
+        let result = (|| {
+            let mut deleted = 0u64;
+            let mut list = Vec::with_capacity(old.list.len());
+            for part in &old.list {
+                if !part.overlaps(spec.time_min, spec.time_max) {
+                    list.push(Arc::clone(part));
+                    continue;
+                }
+                let (kept, removed) = checkpoint::without(table, part, spec)?;
+                deleted += removed;
+                if removed == 0 {
+                    list.push(Arc::clone(part));
+                } else if !kept.is_empty() {
+                    let part_id = self.state.next_part_id;
+                    self.state.next_part_id += 1;
+                    let window = window_of(part.min_time);
+                    list.push(Arc::new(checkpoint::write_part(
+                        &self.db, table.id, part_id, window, kept,
+                    )?));
+                }
             }
-            (TableKind::Log | TableKind::Stream, _) => vec![(
-                seq_key(spec.time_min, 0).to_vec(),
-                seq_key(spec.time_max, u64::MAX).to_vec(),
-            )],
-        };
-        let in_time = |key: &[u8]| {
-            let time = match table.kind {
-                TableKind::Tag => decode_tag_key(key).map(|(_, t)| t),
-                _ => decode_seq_key(key),
+            list.sort_by_key(|p| p.id);
+            let parts = Parts {
+                generation: old.generation,
+                wal_seq: old.wal_seq,
+                list,
             };
-            time.is_some_and(|t| t >= spec.time_min && t <= spec.time_max)
+            self.publish(chunked, parts, None)?;
+            Ok::<_, StoreError>(deleted)
+        })();
+        if let Err(e) = &result {
+            self.poison(Some(e.clone()));
+        }
+        self.bury();
+        result
+    }
+
+    /// Deletes a kv stream's rows key range by key range, at most `DELETE_BATCH_KEYS_MAX`
+    /// keys per fjall batch, then persists once. Keys are read from the range and removed
+    /// behind the read position, so the range is walked once.
+    fn delete_rows(&mut self, ks: &Keyspace, spec: &ScanSpec) -> Result<u64, StoreError> {
+        let high = seq_key(spec.time_max, u64::MAX).to_vec();
+        let in_time = |key: &[u8]| {
+            decode_seq_key(key).is_some_and(|t| t >= spec.time_min && t <= spec.time_max)
         };
         let mut deleted = 0u64;
         let result = (|| {
-            for (low, high) in ranges {
-                let mut low = low;
-                loop {
-                    let mut keys = Vec::new();
-                    let mut last = None;
-                    for guard in ks.range(low.clone()..=high.clone()) {
-                        let key = guard.key()?;
-                        last = Some(key.to_vec());
-                        if in_time(&key) {
-                            keys.push(key);
-                        }
-                        if keys.len() >= DELETE_BATCH_KEYS_MAX {
-                            break;
-                        }
+            let mut low = seq_key(spec.time_min, 0).to_vec();
+            loop {
+                let mut keys = Vec::new();
+                let mut last = None;
+                for guard in ks.range(low.clone()..=high.clone()) {
+                    let key = guard.key()?;
+                    last = Some(key.to_vec());
+                    if in_time(&key) {
+                        keys.push(key);
                     }
-                    let Some(mut next) = last else { break };
-                    let mut batch = self.db.batch();
-                    for key in &keys {
-                        batch.remove(&ks, key.clone());
-                    }
-                    deleted += keys.len() as u64;
-                    batch.commit()?;
-                    // The smallest key after `next`.
-                    next.push(0);
-                    low = next;
-                    if keys.len() < DELETE_BATCH_KEYS_MAX {
+                    if keys.len() >= DELETE_BATCH_KEYS_MAX {
                         break;
                     }
+                }
+                let Some(mut next) = last else { break };
+                let mut batch = self.db.batch();
+                for key in &keys {
+                    batch.remove(ks, key.clone());
+                }
+                deleted += keys.len() as u64;
+                batch.commit()?;
+                // The smallest key after `next`.
+                next.push(0);
+                low = next;
+                if keys.len() < DELETE_BATCH_KEYS_MAX {
+                    break;
                 }
             }
             self.db.persist(PersistMode::SyncData)?;
@@ -612,7 +945,7 @@ impl Writer {
         })();
         match result {
             Ok(()) => {
-                self.dirty = false;
+                self.fjall_dirty = false;
                 Ok(deleted)
             }
             Err(e) => {
@@ -634,6 +967,11 @@ impl Writer {
             batch.commit()?;
             self.db.persist(PersistMode::SyncData)
         })();
+        if result.is_ok()
+            && let Some(Storage::Chunked(chunked)) = self.storage(table.id)
+        {
+            chunked.write().table = Arc::new(table.clone());
+        }
         result.map_err(|e| {
             let e = StoreError::from(e);
             self.poison(Some(e.clone()));
@@ -645,7 +983,7 @@ impl Writer {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
-        let ks = self.weak.upgrade().and_then(|inner| {
+        let storage = self.weak.upgrade().and_then(|inner| {
             inner
                 .tables
                 .write()
@@ -655,23 +993,54 @@ impl Writer {
         let result = (|| {
             let mut batch = self.db.batch();
             batch.remove(&self.meta, catalog_key(id));
+            batch.remove(&self.meta, manifest_key(id));
             for guard in self.tags.prefix(id.to_be_bytes()) {
                 batch.remove(&self.tags, guard.key()?);
             }
             batch.commit()?;
             self.db.persist(PersistMode::SyncData)?;
-            if let Some(ks) = ks {
-                self.db.delete_keyspace(ks)?;
+            match storage {
+                Some(Storage::Rows(ks)) => self.db.delete_keyspace(ks)?,
+                Some(Storage::Chunked(chunked)) => {
+                    let view = chunked.read();
+                    self.graveyard.extend(view.parts.list.iter().cloned());
+                }
+                None => {}
             }
             Ok::<_, fjall::Error>(())
         })();
         self.state.tag_ids.remove(&id);
         self.state.next_tag_id.remove(&id);
+        self.state.logged.remove(&id);
+        self.pending.remove(&id);
         self.live.drop_table(id);
+        self.bury();
         result.map_err(|e| {
             let e = StoreError::from(e);
             self.poison(Some(e.clone()));
             e
         })
     }
+}
+
+/// Allocates the id of a new tag name, writing the dictionary entries (both directions) in
+/// the group's fjall batch; the name also goes into the log record, which makes it durable.
+fn new_tag(
+    state: &mut WriterState,
+    batch: &mut OwnedWriteBatch,
+    tags: &Keyspace,
+    table_id: u32,
+    name: &str,
+) -> u32 {
+    let next = state.next_tag_id.entry(table_id).or_insert(0);
+    let id = *next;
+    *next += 1;
+    state
+        .tag_ids
+        .entry(table_id)
+        .or_default()
+        .insert(name.into(), id);
+    batch.insert(tags, tag_name_key(table_id, name), id.to_be_bytes());
+    batch.insert(tags, tag_id_key(table_id, id), name.as_bytes());
+    id
 }
