@@ -41,6 +41,12 @@ pub const PARTITION_WIDTH_NS: i64 = 86_400 * 1_000_000_000;
 /// Estimated memory of the rows a table's head holds before a checkpoint seals them into
 /// parts. Bounds both memory and how much of the write-ahead log a restart replays.
 pub const TABLE_HEAD_BYTES_MAX: usize = 8 << 20;
+/// Parts of one size class a merge combines (see `checkpoint::merge_candidates`).
+pub const MERGE_FANOUT: usize = 4;
+/// Parts one time window may hold before its newest are merged whatever their sizes, which
+/// bounds the parts a read of one series seeks in.
+pub const WINDOW_PARTS_MAX: usize = 12;
+const _: () = assert!(MERGE_FANOUT >= 2 && WINDOW_PARTS_MAX >= MERGE_FANOUT);
 /// Estimated memory of every table's head together; past it the biggest are checkpointed.
 pub const HEADS_BYTES_MAX: usize = 16 << 20;
 const _: () = assert!(TABLE_HEAD_BYTES_MAX <= HEADS_BYTES_MAX);

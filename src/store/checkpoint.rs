@@ -13,16 +13,18 @@
 //! - A part holds rows of one window only, so retention can drop whole parts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use fjall::{Database, KeyspaceCreateOptions};
 
 use super::StoreError;
-use super::chunk::{Chunk, Header};
+use super::chunk::{Chunk, Header, RowKey};
+use super::cursor::{Merge, Window};
 use super::head::TableHead;
-use super::parts::{Part, decode_series_key, keyspace_name, series_key, stretch_key};
+use super::parts::{Part, Parts, decode_series_key, keyspace_name, series_key, stretch_key};
 use super::scan::{ScanSpec, TagSelection};
 use crate::catalog::{Table, TableKind};
-use crate::limits::{CHUNK_ROWS_MAX, PARTITION_WIDTH_NS};
+use crate::limits::{CHUNK_ROWS_MAX, MERGE_FANOUT, PARTITION_WIDTH_NS, WINDOW_PARTS_MAX};
 
 /// The rows of one new part, encoded and in key order.
 #[derive(Default)]
@@ -162,34 +164,246 @@ pub(super) fn part_keyspace_options() -> KeyspaceCreateOptions {
         .index_block_pinning_policy(fjall::config::PinningPolicy::disabled())
 }
 
-/// Writes `data` as part `id` of table `table_id`, window `window`.
+/// What a new part is called and where it ranks.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NewPart {
+    pub id: u64,
+    pub rank: u64,
+    pub window: i64,
+}
+
+/// Where a new part's chunks go as they are made, in key order: straight into its bulk
+/// ingestion, with the part's statistics kept on the way.
+pub(super) struct PartSink<'a> {
+    write: &'a mut dyn FnMut(Vec<u8>, Vec<u8>) -> Result<(), StoreError>,
+    last_key: Option<Vec<u8>>,
+    min_time: Option<i64>,
+    max_time: Option<i64>,
+    rows: u64,
+    bytes: u64,
+}
+
+impl PartSink<'_> {
+    pub fn add(&mut self, key: Vec<u8>, chunk: &Chunk) -> Result<(), StoreError> {
+        let mut value = Vec::new();
+        chunk.encode(&mut value);
+        let header = Chunk::header(&value)?;
+        self.add_encoded(key, value, header)
+    }
+
+    fn add_encoded(
+        &mut self,
+        key: Vec<u8>,
+        value: Vec<u8>,
+        header: Header,
+    ) -> Result<(), StoreError> {
+        // fjall's ingestion panics on keys out of order: a bug here must be an error instead.
+        if self.last_key.as_ref().is_some_and(|last| *last >= key) {
+            return Err(StoreError::Corrupt(
+                "BUG: a new part's chunks are not in key order".into(),
+            ));
+        }
+        self.min_time = Some(
+            self.min_time
+                .map_or(header.min_time, |t| t.min(header.min_time)),
+        );
+        self.max_time = Some(
+            self.max_time
+                .map_or(header.max_time, |t| t.max(header.max_time)),
+        );
+        self.rows += header.rows as u64;
+        self.bytes += (key.len() + value.len()) as u64;
+        self.last_key = Some(key.clone());
+        (self.write)(key, value)
+    }
+}
+
+impl PartData {
+    fn replay(self, sink: &mut PartSink<'_>) -> Result<(), StoreError> {
+        for (key, value) in self.entries {
+            let header = Chunk::header(&value)?;
+            sink.add_encoded(key, value, header)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a new part of table `table_id` whose chunks `fill` hands to the sink in key order.
 pub(super) fn write_part(
     db: &Database,
     table_id: u32,
-    id: u64,
-    window: i64,
-    data: PartData,
+    new: NewPart,
+    fill: impl FnOnce(&mut PartSink<'_>) -> Result<(), StoreError>,
 ) -> Result<Part, StoreError> {
-    if data.entries.windows(2).any(|w| w[0].0 >= w[1].0) {
-        return Err(StoreError::Corrupt(format!(
-            "BUG: the chunks of part {id} of table {table_id} are not in key order"
-        )));
-    }
-    let keyspace = db.keyspace(&keyspace_name(table_id, id), part_keyspace_options)?;
+    let keyspace = db.keyspace(&keyspace_name(table_id, new.id), part_keyspace_options)?;
     let mut ingestion = keyspace.start_ingestion()?;
-    for (key, value) in data.entries {
-        ingestion.write(key, value)?;
-    }
+    let mut write = |key: Vec<u8>, value: Vec<u8>| -> Result<(), StoreError> {
+        Ok(ingestion.write(key, value)?)
+    };
+    let mut sink = PartSink {
+        write: &mut write,
+        last_key: None,
+        min_time: None,
+        max_time: None,
+        rows: 0,
+        bytes: 0,
+    };
+    fill(&mut sink)?;
+    let (min_time, max_time, rows, bytes) = (sink.min_time, sink.max_time, sink.rows, sink.bytes);
     ingestion.finish()?;
     Ok(Part {
-        id,
+        id: new.id,
+        rank: new.rank,
         keyspace,
-        window,
-        min_time: data.min_time.unwrap_or(window),
-        max_time: data.max_time.unwrap_or(window),
-        rows: data.rows,
-        bytes: data.bytes,
+        window: new.window,
+        min_time: min_time.unwrap_or(new.window),
+        max_time: max_time.unwrap_or(new.window),
+        rows,
+        bytes,
     })
+}
+
+/// Writes `data` (a sealed head's or a rewritten part's chunks) as a new part.
+pub(super) fn write_data(
+    db: &Database,
+    table_id: u32,
+    new: NewPart,
+    data: PartData,
+) -> Result<Part, StoreError> {
+    write_part(db, table_id, new, |sink| data.replay(sink))
+}
+
+/// Merges `inputs`, parts of one window with consecutive ranks, into one new part: each
+/// series' rows in time order, a tag table keeping the newest part's row of each time. It
+/// streams: memory is a decoded chunk per input and the chunk being built.
+pub(super) fn merge(
+    db: &Database,
+    table: &Arc<Table>,
+    inputs: &[Arc<Part>],
+    new: NewPart,
+) -> Result<Part, StoreError> {
+    let everything = Window {
+        time_min: i64::MIN,
+        time_max: i64::MAX,
+        reverse: false,
+    };
+    write_part(db, table.id, new, |sink| {
+        let mut row = Vec::new();
+        let mut series = match table.kind {
+            TableKind::Tag => next_tag(inputs, 0)?,
+            TableKind::Log | TableKind::Stream => Some(0),
+        };
+        while let Some(tag) = series {
+            let tag_key = (table.kind == TableKind::Tag).then_some(tag);
+            let mut rows = Merge::new(table, inputs, tag_key, Chunk::new(table), everything)?;
+            let mut chunk = Chunk::new(table);
+            while let Some((time, seq)) = rows.next_row(&mut row)? {
+                let key = RowKey {
+                    time,
+                    seq: tag_key.is_none().then_some(seq),
+                    tag: None,
+                };
+                chunk.push_row(table, key, &row);
+                if chunk.len() >= CHUNK_ROWS_MAX {
+                    sink.add(chunk_key(tag_key, &chunk), &chunk)?;
+                    chunk = Chunk::new(table);
+                }
+            }
+            if !chunk.is_empty() {
+                sink.add(chunk_key(tag_key, &chunk), &chunk)?;
+            }
+            series = match tag_key {
+                Some(tag) => tag
+                    .checked_add(1)
+                    .map(|t| next_tag(inputs, t))
+                    .transpose()?
+                    .flatten(),
+                None => None,
+            };
+        }
+        Ok(())
+    })
+}
+
+/// The key of a sealed chunk of series `tag` (tag tables) or of a log table or stream.
+fn chunk_key(tag: Option<u32>, chunk: &Chunk) -> Vec<u8> {
+    let first = chunk.times.first().copied().unwrap_or(0);
+    match tag {
+        Some(tag) => series_key(tag, first).to_vec(),
+        None => stretch_key(first, chunk.seqs.first().copied().unwrap_or(0)).to_vec(),
+    }
+}
+
+/// The smallest tag at or above `from` with chunks in any of `parts`.
+fn next_tag(parts: &[Arc<Part>], from: u32) -> Result<Option<u32>, StoreError> {
+    let mut next: Option<u32> = None;
+    for part in parts {
+        if let Some(guard) = part.keyspace.range(series_key(from, i64::MIN)..).next() {
+            let key = guard.key()?;
+            let (tag, _) = decode_series_key(&key)
+                .ok_or_else(|| StoreError::Corrupt(format!("undecodable chunk key {key:?}")))?;
+            next = Some(next.map_or(tag, |n| n.min(tag)));
+        }
+    }
+    Ok(next)
+}
+
+/// The size class of a part for merging: parts whose sizes are within a factor of
+/// `MERGE_FANOUT` of each other share one, so a merge combines parts of similar size and
+/// every row is rewritten about log(parts) times, not once per checkpoint.
+fn size_class(bytes: u64) -> u32 {
+    const SMALLEST_BYTES: u64 = 64 << 10;
+    let mut class = 0;
+    let mut size = SMALLEST_BYTES;
+    while bytes > size && class < 32 {
+        size = size.saturating_mul(MERGE_FANOUT as u64);
+        class += 1;
+    }
+    class
+}
+
+/// The parts to merge next, if any: in one window, the newest run of at least `MERGE_FANOUT`
+/// consecutive parts of one size class, or the newest `MERGE_FANOUT` when a window holds more
+/// than `WINDOW_PARTS_MAX` parts.
+pub(super) fn merge_candidates(parts: &Parts) -> Option<Vec<Arc<Part>>> {
+    let mut windows: BTreeMap<i64, Vec<Arc<Part>>> = BTreeMap::new();
+    for part in &parts.list {
+        windows
+            .entry(part.window)
+            .or_default()
+            .push(Arc::clone(part));
+    }
+    let mut best: Option<Vec<Arc<Part>>> = None;
+    for list in windows.values() {
+        let candidate = if list.len() > WINDOW_PARTS_MAX {
+            Some(list[list.len() - MERGE_FANOUT..].to_vec())
+        } else {
+            // Runs of one class, newest first.
+            let mut run: Vec<Arc<Part>> = Vec::new();
+            let mut found = None;
+            for part in list.iter().rev() {
+                if run
+                    .last()
+                    .is_some_and(|last| size_class(last.bytes) != size_class(part.bytes))
+                {
+                    run.clear();
+                }
+                run.push(Arc::clone(part));
+                if run.len() >= MERGE_FANOUT {
+                    found = Some(run.iter().rev().cloned().collect::<Vec<_>>());
+                    break;
+                }
+            }
+            found
+        };
+        let total = |parts: &[Arc<Part>]| parts.iter().map(|p| p.bytes).sum::<u64>();
+        if let Some(c) = candidate
+            && best.as_ref().is_none_or(|b| total(&c) < total(b))
+        {
+            best = Some(c);
+        }
+    }
+    best
 }
 
 #[cfg(test)]

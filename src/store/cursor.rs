@@ -3,7 +3,7 @@
 //!
 //! A `Runs` source yields decoded chunks of one part in key order (or reverse); `Merge` takes
 //! the next row across sources. In a tag table an equal time in several sources is one row,
-//! the newest source's (the head, then the part with the highest id); log tables and streams
+//! the newest source's (the head, then the part with the highest rank); log tables and streams
 //! keep every row, ordered by (time, sequence).
 //!
 //! Invariants:
@@ -193,7 +193,7 @@ impl Merge {
                 runs: Some(Runs::new(table, part, tag, window)),
                 chunk: Chunk::new(table),
                 at: 0,
-                rank: part.id,
+                rank: part.rank,
             });
         }
         if !head.is_empty() {

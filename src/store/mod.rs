@@ -34,6 +34,8 @@ mod keys;
 mod kv;
 mod live;
 mod merge;
+#[cfg(test)]
+mod model_tests;
 mod parts;
 mod read;
 mod row;
@@ -485,6 +487,7 @@ fn open_parts(db: &Database, meta: &Keyspace, table_id: u32) -> Result<Parts, St
         let keyspace = db.keyspace(&name, checkpoint::part_keyspace_options)?;
         list.push(Arc::new(Part {
             id: entry.id,
+            rank: entry.rank,
             keyspace,
             window: entry.window,
             min_time: entry.min_time,
@@ -576,6 +579,21 @@ pub struct Ack {
 impl Ack {
     pub async fn wait(self) -> Result<(), StoreError> {
         self.receiver.recv().await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+#[cfg(test)]
+impl Store {
+    /// Checkpoints every head and runs the merges that are due.
+    pub(super) async fn checkpoint_now(&self) -> Result<(), StoreError> {
+        let (ack, receiver) = smol::channel::bounded(1);
+        self.send(Command::Checkpoint { ack }).await?;
+        receiver.recv().await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stops the writer as a crash would: nothing sealed at exit, the log keeps the heads.
+    pub(super) async fn abandon(&self) -> Result<(), StoreError> {
+        self.send(Command::Abandon).await
     }
 }
 

@@ -16,8 +16,11 @@
 //! Invariants:
 //! - A part is in at most one manifest; a keyspace named like a part but in no manifest is
 //!   left over from a crash and is deleted at open.
-//! - Parts of one window may overlap in time; readers merge them, the newer part (higher id)
-//!   winning a tag table's equal (tag, time). Parts of different windows never overlap.
+//! - Parts of one window may overlap in time; readers merge them, the newer part (higher
+//!   rank) winning a tag table's equal (tag, time). Parts of different windows never overlap.
+//! - A checkpoint's part ranks as its id; a merge of parts of consecutive ranks ranks as the
+//!   newest of them, and a part rewritten by a DELETE keeps its rank, so merging and deleting
+//!   never change which of two parts is newer.
 
 use std::sync::Arc;
 
@@ -28,6 +31,8 @@ use crate::bytes::{Reader, put_varint};
 /// A sealed part as the manifest lists it, with its open keyspace.
 pub(super) struct Part {
     pub id: u64,
+    /// Newer parts rank higher (see the module comment).
+    pub rank: u64,
     pub keyspace: Keyspace,
     /// Start of the time window the part's rows fall in (`PARTITION_WIDTH_NS` aligned).
     pub window: i64,
@@ -41,6 +46,7 @@ pub(super) struct Part {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PartEntry {
     pub id: u64,
+    pub rank: u64,
     pub window: i64,
     pub min_time: i64,
     pub max_time: i64,
@@ -52,6 +58,7 @@ impl Part {
     pub fn entry(&self) -> PartEntry {
         PartEntry {
             id: self.id,
+            rank: self.rank,
             window: self.window,
             min_time: self.min_time,
             max_time: self.max_time,
@@ -72,7 +79,7 @@ pub(super) struct Parts {
     pub generation: u64,
     /// The write-ahead log sequence up to which this table's rows are in these parts.
     pub wal_seq: u64,
-    /// Ascending by id: later parts are newer.
+    /// Ascending by rank: later parts are newer.
     pub list: Vec<Arc<Part>>,
 }
 
@@ -120,6 +127,7 @@ impl Manifest {
         put_varint(&mut out, self.parts.len() as u64);
         for p in &self.parts {
             put_varint(&mut out, p.id);
+            put_varint(&mut out, p.rank);
             put_varint(&mut out, zigzag(p.window));
             put_varint(&mut out, zigzag(p.min_time));
             put_varint(&mut out, zigzag(p.max_time));
@@ -141,6 +149,7 @@ impl Manifest {
         for _ in 0..count {
             parts.push(PartEntry {
                 id: r.varint()?,
+                rank: r.varint()?,
                 window: unzigzag(r.varint()?),
                 min_time: unzigzag(r.varint()?),
                 max_time: unzigzag(r.varint()?),
@@ -209,6 +218,7 @@ mod tests {
             wal_seq: 1234,
             parts: vec![PartEntry {
                 id: 3,
+                rank: 2,
                 window: -86_400,
                 min_time: i64::MIN,
                 max_time: i64::MAX,

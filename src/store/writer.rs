@@ -30,7 +30,7 @@ use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode};
 use smol::channel::{Receiver, Sender};
 
 use super::batch::RowBatch;
-use super::checkpoint::{self, window_of};
+use super::checkpoint::{self, NewPart, window_of};
 use super::chunk::{Chunk, RowKey};
 use super::chunked::Chunked;
 use super::head::TableHead;
@@ -38,6 +38,7 @@ use super::keys::{decode_seq_key, seq_key};
 use super::kv;
 use super::live::Hub;
 use super::parts::{Manifest, Part, Parts};
+use super::read::ChunkScan;
 use super::row;
 use super::scan::ScanSpec;
 use super::wal::{Record, Wal};
@@ -86,6 +87,12 @@ pub(super) enum Command {
         spec: ScanSpec,
         ack: Sender<Result<u64, StoreError>>,
     },
+    /// Tests: checkpoint every head now, merge what is due.
+    #[cfg(test)]
+    Checkpoint { ack: Sender<Result<(), StoreError>> },
+    /// Tests: stop without sealing the heads, as a crash would (the log keeps them).
+    #[cfg(test)]
+    Abandon,
 }
 
 /// Commands taken per group commit at most: bounds the work between two acknowledgements.
@@ -241,6 +248,8 @@ pub(super) fn spawn(
         pending: HashMap::new(),
         graveyard: Vec::new(),
         values: Vec::new(),
+        #[cfg(test)]
+        abandoned: false,
     };
     let handle = std::thread::Builder::new()
         .name("tidegate-writer".into())
@@ -275,6 +284,9 @@ struct Writer {
     graveyard: Vec<Arc<Part>>,
     /// One decoded row, reused.
     values: Vec<Value>,
+    /// Tests: stopped as by a crash (`Command::Abandon`).
+    #[cfg(test)]
+    abandoned: bool,
 }
 
 enum Acks {
@@ -299,6 +311,8 @@ impl Writer {
                     deadline = Instant::now() + sync_interval;
                 }
                 Some(Err(_closed)) => break,
+                #[cfg(test)]
+                Some(Ok(_)) if self.abandoned => continue,
                 Some(Ok(first)) => {
                     let mut group = vec![first];
                     while group.len() < GROUP_COMMANDS_MAX {
@@ -314,6 +328,10 @@ impl Writer {
             }
         }
         // Seal every head, so a restart replays nothing and the log is empty.
+        #[cfg(test)]
+        if self.abandoned {
+            return;
+        }
         if !self.poisoned {
             let ids: Vec<u32> = self
                 .chunked_tables()
@@ -448,6 +466,23 @@ impl Writer {
                 Command::Delete { table, spec, ack } => {
                     self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
                     let _ = ack.try_send(self.delete(&table, &spec));
+                }
+                #[cfg(test)]
+                Command::Checkpoint { ack } => {
+                    self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
+                    let ids: Vec<u32> = self.chunked_tables().iter().map(|(id, _)| *id).collect();
+                    let mut result = ids.into_iter().try_for_each(|id| self.checkpoint(id));
+                    if result.is_ok() {
+                        result = self.merge_parts();
+                    }
+                    self.bury();
+                    let _ = ack.try_send(result);
+                }
+                #[cfg(test)]
+                Command::Abandon => {
+                    self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
+                    let _ = self.sync();
+                    self.abandoned = true;
                 }
             }
         }
@@ -693,6 +728,10 @@ impl Writer {
                 return;
             }
         }
+        if let Err(e) = self.merge_parts() {
+            self.poison(Some(e));
+            return;
+        }
         self.bury();
     }
 
@@ -715,11 +754,8 @@ impl Writer {
         let result = (|| {
             let mut list = old.list.clone();
             for (window, data) in sealed {
-                let part_id = self.state.next_part_id;
-                self.state.next_part_id += 1;
-                list.push(Arc::new(checkpoint::write_part(
-                    &self.db, id, part_id, window, data,
-                )?));
+                let new = self.new_part(window);
+                list.push(Arc::new(checkpoint::write_data(&self.db, id, new, data)?));
             }
             let parts = Parts {
                 generation,
@@ -733,6 +769,54 @@ impl Writer {
             return result;
         }
         self.trim_log()
+    }
+
+    /// A new part's id, ranking above every part so far.
+    fn new_part(&mut self, window: i64) -> NewPart {
+        let id = self.state.next_part_id;
+        self.state.next_part_id += 1;
+        NewPart {
+            id,
+            rank: id,
+            window,
+        }
+    }
+
+    /// Merges parts while a table has a run of parts to merge (`merge_candidates`): one merge
+    /// per table per call, so the writer gets back to ingest between merges.
+    fn merge_parts(&mut self) -> Result<(), StoreError> {
+        for (_, chunked) in self.chunked_tables() {
+            let (table, parts) = {
+                let view = chunked.read();
+                (Arc::clone(&view.table), Arc::clone(&view.parts))
+            };
+            let Some(inputs) = checkpoint::merge_candidates(&parts) else {
+                continue;
+            };
+            let rank = inputs.iter().map(|p| p.rank).max().unwrap_or(0);
+            let window = inputs.first().map_or(0, |p| p.window);
+            let new = NewPart {
+                rank,
+                ..self.new_part(window)
+            };
+            let merged = checkpoint::merge(&self.db, &table, &inputs, new)?;
+            let ids: Vec<u64> = inputs.iter().map(|p| p.id).collect();
+            let mut list: Vec<Arc<Part>> = parts
+                .list
+                .iter()
+                .filter(|p| !ids.contains(&p.id))
+                .cloned()
+                .collect();
+            list.push(Arc::new(merged));
+            list.sort_by_key(|p| p.rank);
+            let merged_parts = Parts {
+                generation: parts.generation,
+                wal_seq: parts.wal_seq,
+                list,
+            };
+            self.publish(&chunked, merged_parts, None)?;
+        }
+        Ok(())
     }
 
     /// Makes `parts` table's parts: a new manifest, fsynced, then swapped in (with `head`
@@ -860,13 +944,24 @@ impl Writer {
     fn delete_chunked(
         &mut self,
         table: &Arc<Table>,
-        chunked: &Chunked,
+        chunked: &Arc<Chunked>,
         spec: &ScanSpec,
     ) -> Result<u64, StoreError> {
         self.checkpoint(table.id)?;
         let old = Arc::clone(&chunked.read().parts);
         let result = (|| {
+            // Rows as queries see them: a (tag, time) in several parts is one row.
             let mut deleted = 0u64;
+            let mut scan = ChunkScan::new(
+                Arc::clone(chunked),
+                self.tags.clone(),
+                Arc::clone(table),
+                spec,
+            )?;
+            let mut row = Vec::new();
+            while scan.next_row(&mut row)? {
+                deleted += 1;
+            }
             let mut list = Vec::with_capacity(old.list.len());
             for part in &old.list {
                 if !part.overlaps(spec.time_min, spec.time_max) {
@@ -874,19 +969,19 @@ impl Writer {
                     continue;
                 }
                 let (kept, removed) = checkpoint::without(table, part, spec)?;
-                deleted += removed;
                 if removed == 0 {
                     list.push(Arc::clone(part));
                 } else if !kept.is_empty() {
-                    let part_id = self.state.next_part_id;
-                    self.state.next_part_id += 1;
-                    let window = window_of(part.min_time);
-                    list.push(Arc::new(checkpoint::write_part(
-                        &self.db, table.id, part_id, window, kept,
+                    // The rewritten part keeps its place among the others.
+                    let new = NewPart {
+                        rank: part.rank,
+                        ..self.new_part(window_of(part.min_time))
+                    };
+                    list.push(Arc::new(checkpoint::write_data(
+                        &self.db, table.id, new, kept,
                     )?));
                 }
             }
-            list.sort_by_key(|p| p.id);
             let parts = Parts {
                 generation: old.generation,
                 wal_seq: old.wal_seq,
