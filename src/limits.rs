@@ -128,6 +128,9 @@ pub const SORT_ROWS_MAX: usize = 1_000_000;
 /// Rows an ORDER BY time over several tags buffers across all tags while it merges them
 /// (at least one per tag; see `store::merge`).
 pub const MERGE_BUFFER_ROWS: usize = 8 << 10;
+/// Tags whose rows an ORDER BY time over several tags keeps decoded at once; the others are
+/// known by their next time only and re-opened when their turn comes.
+pub const MERGE_OPEN_TAGS_MAX: usize = 16;
 /// Tags an ORDER BY time merges at once; above it the rows are sorted in memory instead,
 /// under `SORT_ROWS_MAX`. A merge cursor costs ~100 bytes, so this caps it near 6 MiB.
 pub const MERGE_TAGS_MAX: usize = 64 << 10;

@@ -84,11 +84,7 @@ pub(super) fn seal(table: &Table, head: &TableHead) -> BTreeMap<i64, PartData> {
         let mut chunk = Chunk::new(table);
         let mut window = None;
         let mut flush = |chunk: &mut Chunk, window: i64| {
-            let first = chunk.times.first().copied().unwrap_or(0);
-            let key = match series {
-                Some(tag) => series_key(tag, first).to_vec(),
-                None => stretch_key(first, chunk.seqs.first().copied().unwrap_or(0)).to_vec(),
-            };
+            let key = chunk_key(series, chunk);
             parts.entry(window).or_default().add(key, chunk);
             *chunk = Chunk::new(table);
         };
@@ -144,12 +140,11 @@ pub(super) fn without(
                 rest.push_from(&chunk, i);
             }
         }
-        if let Some(&first) = rest.times.first() {
-            let key = match decode_series_key(&key) {
-                Some((tag, _)) if table.kind == TableKind::Tag => series_key(tag, first).to_vec(),
-                _ => stretch_key(first, rest.seqs.first().copied().unwrap_or(0)).to_vec(),
-            };
-            kept.add(key, &rest);
+        if !rest.is_empty() {
+            let tag = decode_series_key(&key)
+                .filter(|_| table.kind == TableKind::Tag)
+                .map(|(tag, _)| tag);
+            kept.add(chunk_key(tag, &rest), &rest);
         }
     }
     // Cutting a chunk can move its key; the ingestion needs them in order.
@@ -176,6 +171,7 @@ pub(super) struct NewPart {
 /// ingestion, with the part's statistics kept on the way.
 pub(super) struct PartSink<'a> {
     write: &'a mut dyn FnMut(Vec<u8>, Vec<u8>) -> Result<(), StoreError>,
+    first_key: Option<Vec<u8>>,
     last_key: Option<Vec<u8>>,
     min_time: Option<i64>,
     max_time: Option<i64>,
@@ -213,6 +209,9 @@ impl PartSink<'_> {
         );
         self.rows += header.rows as u64;
         self.bytes += (key.len() + value.len()) as u64;
+        if self.first_key.is_none() {
+            self.first_key = Some(key.clone());
+        }
         self.last_key = Some(key.clone());
         (self.write)(key, value)
     }
@@ -242,6 +241,7 @@ pub(super) fn write_part(
     };
     let mut sink = PartSink {
         write: &mut write,
+        first_key: None,
         last_key: None,
         min_time: None,
         max_time: None,
@@ -250,12 +250,21 @@ pub(super) fn write_part(
     };
     fill(&mut sink)?;
     let (min_time, max_time, rows, bytes) = (sink.min_time, sink.max_time, sink.rows, sink.bytes);
+    // Keys of a tag table's part start with the tag, in order: the first and last name the
+    // range of tags it holds. A stream's part is one series, 0.
+    let tag_of = |key: &Option<Vec<u8>>| {
+        key.as_deref()
+            .and_then(decode_series_key)
+            .map_or(0, |(tag, _)| tag)
+    };
+    let tags = (tag_of(&sink.first_key), tag_of(&sink.last_key));
     ingestion.finish()?;
     Ok(Part {
         id: new.id,
         rank: new.rank,
         keyspace,
         window: new.window,
+        tags,
         min_time: min_time.unwrap_or(new.window),
         max_time: max_time.unwrap_or(new.window),
         rows,
@@ -325,12 +334,13 @@ pub(super) fn merge(
     })
 }
 
-/// The key of a sealed chunk of series `tag` (tag tables) or of a log table or stream.
+/// The key of a sealed chunk of series `tag` (tag tables) or of a log table or stream: its
+/// last row's time (and sequence), see `parts`.
 fn chunk_key(tag: Option<u32>, chunk: &Chunk) -> Vec<u8> {
-    let first = chunk.times.first().copied().unwrap_or(0);
+    let last = chunk.times.last().copied().unwrap_or(0);
     match tag {
-        Some(tag) => series_key(tag, first).to_vec(),
-        None => stretch_key(first, chunk.seqs.first().copied().unwrap_or(0)).to_vec(),
+        Some(tag) => series_key(tag, last).to_vec(),
+        None => stretch_key(last, chunk.seqs.last().copied().unwrap_or(0)).to_vec(),
     }
 }
 

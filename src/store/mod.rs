@@ -490,6 +490,7 @@ fn open_parts(db: &Database, meta: &Keyspace, table_id: u32) -> Result<Parts, St
             rank: entry.rank,
             keyspace,
             window: entry.window,
+            tags: entry.tags,
             min_time: entry.min_time,
             max_time: entry.max_time,
             rows: entry.rows,

@@ -54,7 +54,11 @@ fn stream_table() -> Table {
         0,
         "s".into(),
         TableKind::Stream,
-        vec![col("id", ColumnType::Int64), col("_tp_time", time)],
+        vec![
+            col("id", ColumnType::Int64),
+            col("state", ColumnType::String { len_max: None }),
+            col("_tp_time", time),
+        ],
     )
     .unwrap()
 }
@@ -147,6 +151,14 @@ fn time(rng: &mut Rng) -> i64 {
         - PARTITION_WIDTH_NS
 }
 
+/// A stream row's text column: a few repeated values and NULLs, as a state column has.
+fn state(id: i64) -> Value {
+    match id % 5 {
+        0 => Value::Null,
+        k => Value::Str(["idle", "run", "fault", "run"][k as usize - 1].into()),
+    }
+}
+
 fn write(db: &Db, model: &mut Model, rng: &mut Rng) {
     let rows = 1 + rng.below(300);
     if rng.below(3) > 0 {
@@ -167,7 +179,9 @@ fn write(db: &Db, model: &mut Model, rng: &mut Rng) {
             let t = time(rng);
             let id = model.next_id;
             model.next_id += 1;
-            batch.push(&[Value::Int(id), Value::Time(t)]).unwrap();
+            batch
+                .push(&[Value::Int(id), state(id), Value::Time(t)])
+                .unwrap();
             model.stream.push((t, id));
         }
         db.submit(batch);
@@ -314,7 +328,7 @@ fn check(db: &Db, model: &Model, rng: &mut Rng, step: &str) {
             }
             let want: Vec<Vec<Value>> = stream
                 .iter()
-                .map(|(t, id)| vec![Value::Int(*id), Value::Time(*t)])
+                .map(|(t, id)| vec![Value::Int(*id), state(*id), Value::Time(*t)])
                 .collect();
             same(
                 db.scan(&db.stream, spec.clone()),

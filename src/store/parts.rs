@@ -3,9 +3,10 @@
 //! table's manifest lists its parts; a checkpoint adds parts, a merge replaces several by one,
 //! and a part no reader holds any more is deleted whole.
 //!
-//! Keys in a part:
-//! - tag table: `tag id u32 | chunk min time` (one series' chunks do not overlap in time);
-//! - log table and stream: `chunk min time | first sequence u64`.
+//! Keys in a part, by each chunk's last row, so that a read from time `t` on seeks straight
+//! to the first chunk that reaches `t`:
+//! - tag table: `tag id u32 | chunk max time` (one series' chunks do not overlap in time);
+//! - log table and stream: `chunk max time | last sequence u64`.
 //!
 //! Times are i64 with the sign bit flipped, all big-endian, so byte order is time order.
 //!
@@ -36,6 +37,9 @@ pub(super) struct Part {
     pub keyspace: Keyspace,
     /// Start of the time window the part's rows fall in (`PARTITION_WIDTH_NS` aligned).
     pub window: i64,
+    /// The lowest and highest tag id it holds (0 and 0 for a log table or stream), so a
+    /// read of one tag skips the parts that cannot hold it.
+    pub tags: (u32, u32),
     pub min_time: i64,
     pub max_time: i64,
     pub rows: u64,
@@ -48,6 +52,7 @@ pub(super) struct PartEntry {
     pub id: u64,
     pub rank: u64,
     pub window: i64,
+    pub tags: (u32, u32),
     pub min_time: i64,
     pub max_time: i64,
     pub rows: u64,
@@ -60,6 +65,7 @@ impl Part {
             id: self.id,
             rank: self.rank,
             window: self.window,
+            tags: self.tags,
             min_time: self.min_time,
             max_time: self.max_time,
             rows: self.rows,
@@ -69,6 +75,11 @@ impl Part {
 
     pub fn overlaps(&self, time_min: i64, time_max: i64) -> bool {
         self.min_time <= time_max && self.max_time >= time_min
+    }
+
+    /// Whether the part may hold rows of `tag` (`None`: a log table's or stream's rows).
+    pub fn may_hold(&self, tag: Option<u32>) -> bool {
+        tag.is_none_or(|t| (self.tags.0..=self.tags.1).contains(&t))
     }
 }
 
@@ -129,6 +140,8 @@ impl Manifest {
             put_varint(&mut out, p.id);
             put_varint(&mut out, p.rank);
             put_varint(&mut out, zigzag(p.window));
+            put_varint(&mut out, u64::from(p.tags.0));
+            put_varint(&mut out, u64::from(p.tags.1));
             put_varint(&mut out, zigzag(p.min_time));
             put_varint(&mut out, zigzag(p.max_time));
             put_varint(&mut out, p.rows);
@@ -151,6 +164,10 @@ impl Manifest {
                 id: r.varint()?,
                 rank: r.varint()?,
                 window: unzigzag(r.varint()?),
+                tags: (
+                    u32::try_from(r.varint()?).ok()?,
+                    u32::try_from(r.varint()?).ok()?,
+                ),
                 min_time: unzigzag(r.varint()?),
                 max_time: unzigzag(r.varint()?),
                 rows: r.varint()?,
@@ -220,6 +237,7 @@ mod tests {
                 id: 3,
                 rank: 2,
                 window: -86_400,
+                tags: (3, 70_000),
                 min_time: i64::MIN,
                 max_time: i64::MAX,
                 rows: 10,

@@ -25,7 +25,7 @@ use super::cursor::{Merge, Window};
 use super::scan::{ScanSpec, TagSelection};
 use super::writer::{tag_id_key, tag_id_prefix};
 use crate::catalog::{Table, TableKind};
-use crate::limits::MERGE_BUFFER_ROWS;
+use crate::limits::MERGE_OPEN_TAGS_MAX;
 use crate::value::Value;
 
 /// Dictionary entries read per page.
@@ -295,26 +295,28 @@ impl Dictionary {
     }
 }
 
-/// Several tags' rows in one time order: a heap over per-tag cursors, each holding a few of
-/// its next rows. A cursor whose rows run out reads its tag again from just past the last row
-/// it gave, from that moment's parts and head, so memory is bounded by `MERGE_BUFFER_ROWS` in
-/// all (at least one row per tag), not by the rows read. Equal times come in tag id order
-/// (falling for a descending merge).
+/// Several tags' rows in one time order: a heap over per-tag cursors keyed by each tag's next
+/// time. A cursor learns that time from chunk headers without decoding (`Merge::peek`), so
+/// starting costs a seek per tag and part, and only the tags whose rows are taken decode. At
+/// most `MERGE_OPEN_TAGS_MAX` cursors keep their merge (and its chunks) open; another one
+/// re-opens its tag from its next time, from that moment's parts and head, when it comes up.
+/// Equal times come in tag id order (falling for a descending merge).
 struct TimeMerge {
     cursors: Vec<TagCursor>,
     /// (order key of the cursor's next time, order key of its tag, cursor index); the largest
     /// comes out first, so an ascending merge stores complemented keys.
     heap: BinaryHeap<(u64, u32, usize)>,
-    buffer_rows: usize,
     window: Window,
+    /// Cursors with an open merge, the least recently used first.
+    open: VecDeque<usize>,
 }
 
 struct TagCursor {
     tag: u32,
     name: String,
-    rows: VecDeque<(i64, Vec<Value>)>,
-    /// Where the next refill starts; `None` once the tag's rows are used up.
-    resume_at: Option<i64>,
+    merge: Option<Merge>,
+    /// The time of the tag's next row; `None` once its rows are used up.
+    next: Option<i64>,
 }
 
 fn order_key(time: i64, reverse: bool) -> u64 {
@@ -329,28 +331,21 @@ impl TimeMerge {
         tags: Vec<(u32, String)>,
         window: Window,
     ) -> Result<TimeMerge, StoreError> {
-        let buffer_rows = (MERGE_BUFFER_ROWS / tags.len().max(1)).max(1);
-        let start = if window.reverse {
-            window.time_max
-        } else {
-            window.time_min
-        };
         let mut merge = TimeMerge {
-            cursors: tags
-                .into_iter()
-                .map(|(tag, name)| TagCursor {
-                    tag,
-                    name,
-                    rows: VecDeque::new(),
-                    resume_at: Some(start),
-                })
-                .collect(),
+            cursors: Vec::with_capacity(tags.len()),
             heap: BinaryHeap::new(),
-            buffer_rows,
             window,
+            open: VecDeque::new(),
         };
-        for index in 0..merge.cursors.len() {
-            merge.refill(chunked, table, index)?;
+        for (index, (tag, name)) in tags.into_iter().enumerate() {
+            let (parts, head) = chunked.series(table, tag, window);
+            let rows = Merge::new(table, &parts.list, Some(tag), head, window)?;
+            merge.cursors.push(TagCursor {
+                tag,
+                name,
+                next: rows.peek(),
+                merge: None,
+            });
             merge.push(index);
         }
         Ok(merge)
@@ -359,59 +354,11 @@ impl TimeMerge {
     fn push(&mut self, index: usize) {
         let reverse = self.window.reverse;
         if let Some(cursor) = self.cursors.get(index)
-            && let Some((time, _)) = cursor.rows.front()
+            && let Some(time) = cursor.next
         {
             let tag_key = if reverse { cursor.tag } else { !cursor.tag };
-            self.heap.push((order_key(*time, reverse), tag_key, index));
+            self.heap.push((order_key(time, reverse), tag_key, index));
         }
-    }
-
-    /// Reads up to `buffer_rows` more rows of cursor `index`'s tag.
-    fn refill(
-        &mut self,
-        chunked: &Chunked,
-        table: &Arc<Table>,
-        index: usize,
-    ) -> Result<(), StoreError> {
-        let Some(cursor) = self.cursors.get_mut(index) else {
-            return Ok(());
-        };
-        let Some(from) = cursor.resume_at else {
-            return Ok(());
-        };
-        let window = if self.window.reverse {
-            Window {
-                time_max: from,
-                ..self.window
-            }
-        } else {
-            Window {
-                time_min: from,
-                ..self.window
-            }
-        };
-        let (parts, head) = chunked.series(table, cursor.tag, window);
-        let mut merge = Merge::new(table, &parts.list, Some(cursor.tag), head, window)?;
-        let mut last = None;
-        while cursor.rows.len() < self.buffer_rows {
-            let mut row = Vec::new();
-            let Some((time, _)) = merge.next_row(&mut row)? else {
-                break;
-            };
-            last = Some(time);
-            cursor.rows.push_back((time, row));
-        }
-        cursor.resume_at = match last {
-            Some(t) if cursor.rows.len() >= self.buffer_rows => {
-                if self.window.reverse {
-                    t.checked_sub(1)
-                } else {
-                    t.checked_add(1)
-                }
-            }
-            _ => None,
-        };
-        Ok(())
     }
 
     fn next_row(
@@ -423,19 +370,52 @@ impl TimeMerge {
         let Some((_, _, index)) = self.heap.pop() else {
             return Ok(false);
         };
+        let window = self.window;
         let Some(cursor) = self.cursors.get_mut(index) else {
             return Ok(false);
         };
-        let Some((time, row)) = cursor.rows.pop_front() else {
+        let Some(from) = cursor.next else {
             return Ok(false);
         };
-        *out = row;
+        if cursor.merge.is_none() {
+            let rest = if window.reverse {
+                Window {
+                    time_max: from,
+                    ..window
+                }
+            } else {
+                Window {
+                    time_min: from,
+                    ..window
+                }
+            };
+            let (parts, head) = chunked.series(table, cursor.tag, rest);
+            cursor.merge = Some(Merge::new(
+                table,
+                &parts.list,
+                Some(cursor.tag),
+                head,
+                rest,
+            )?);
+        }
+        let Some(rows) = cursor.merge.as_mut() else {
+            return Ok(false);
+        };
+        let Some((time, _)) = rows.next_row(out)? else {
+            return Ok(false);
+        };
+        cursor.next = rows.peek();
         set_time(table, out, time);
         if let Some(slot) = table.tag_column.and_then(|i| out.get_mut(i)) {
             slot.set_str(&cursor.name);
         }
-        if cursor.rows.is_empty() {
-            self.refill(chunked, table, index)?;
+        self.open.retain(|&i| i != index);
+        self.open.push_back(index);
+        if self.open.len() > MERGE_OPEN_TAGS_MAX
+            && let Some(evicted) = self.open.pop_front()
+            && let Some(cold) = self.cursors.get_mut(evicted)
+        {
+            cold.merge = None;
         }
         self.push(index);
         Ok(true)

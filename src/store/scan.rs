@@ -454,11 +454,11 @@ mod tests {
             },
             by_time(TagSelection::All, i64::MIN, i64::MAX, false),
         ];
-        // Rows of the batch each spec sees: a tag-by-tag scan reads each tag's rows at the
-        // moment it reaches the tag, so it sees the batch's rows of the tags after `a` that its
-        // tag list holds (`c` only exists from the first round's batch on); the merge reads
-        // every tag's first rows when it starts.
-        let seen_of_batch = [1, 1, 2, 0];
+        // Rows of the batch each spec sees: a scan reads each tag's rows at the moment it
+        // reaches the tag (the merge: when a tag's turn comes), so it sees the batch's rows
+        // of the tags other than `a` that its tag list holds (`c` only exists from the first
+        // round's batch on).
+        let seen_of_batch = [1, 1, 2, 2];
         for ((round, spec), later) in (2..).zip(specs).zip(seen_of_batch) {
             let visible = f.read(spec.clone()).len();
             let mut scan = f.store.scan(&f.table, spec.clone()).unwrap();

@@ -282,13 +282,28 @@ impl ColumnData {
         }
     }
 
-    /// Decodes a column of `rows` values of type `ty`.
-    pub fn decode(r: &mut Reader<'_>, ty: &ColumnType, rows: usize) -> Option<ColumnData> {
+    /// Decodes the first `wanted` values of a column of `rows` values of type `ty`.
+    pub fn decode(
+        r: &mut Reader<'_>,
+        ty: &ColumnType,
+        rows: usize,
+        wanted: usize,
+    ) -> Option<ColumnData> {
+        if wanted > rows {
+            return None;
+        }
         let nulls = match r.u8()? {
             0 => None,
-            1 => Some(get_bits(r, rows)?),
+            1 => {
+                let mut bits = get_bits(r, rows)?;
+                bits.truncate(wanted);
+                // As a column built row by row: a bitmap only when some row is NULL.
+                bits.contains(&true).then_some(bits)
+            }
             _ => return None,
         };
+        let total = rows;
+        let rows = wanted;
         let empty = ColumnData::new(ty);
         let values = match empty.values {
             Values::Int(_) => {
@@ -302,7 +317,7 @@ impl ColumnData {
                 Values::Float(v)
             }
             Values::Bool(_) => Values::Bool(get_bits(r, rows)?),
-            Values::Bytes(_) => Values::Bytes(decode_bytes(r, rows)?),
+            Values::Bytes(_) => Values::Bytes(decode_bytes(r, total, rows)?),
             Values::Wide(_) => Values::Wide(
                 (0..rows)
                     .map(|_| r.array::<16>())
@@ -415,7 +430,9 @@ fn index_width(distinct: usize) -> u32 {
     usize::BITS - distinct.saturating_sub(1).leading_zeros()
 }
 
-fn decode_bytes(r: &mut Reader<'_>, rows: usize) -> Option<Bytes> {
+/// The first `wanted` of `total` values.
+fn decode_bytes(r: &mut Reader<'_>, total: usize, wanted: usize) -> Option<Bytes> {
+    let rows = wanted;
     let mut out = Bytes::default();
     match r.u8()? {
         BYTES_PLAIN => {
@@ -425,7 +442,7 @@ fn decode_bytes(r: &mut Reader<'_>, rows: usize) -> Option<Bytes> {
         }
         BYTES_DICTIONARY => {
             let count = usize::try_from(r.varint()?).ok()?;
-            if count > rows {
+            if count > total {
                 return None;
             }
             let dictionary = (0..count)
@@ -453,7 +470,16 @@ mod tests {
         let mut bytes = Vec::new();
         column.encode(&mut bytes);
         let mut r = Reader::new(&bytes);
-        let back = ColumnData::decode(&mut r, &ty, values.len()).unwrap();
+        let back = ColumnData::decode(&mut r, &ty, values.len(), values.len()).unwrap();
+        // The first rows alone read back the same.
+        let half = values.len() / 2;
+        let front = ColumnData::decode(&mut Reader::new(&bytes), &ty, values.len(), half).unwrap();
+        for i in 0..half {
+            let (mut a, mut b) = (Value::Null, Value::Null);
+            back.read_into(&ty, i, &mut a).unwrap();
+            front.read_into(&ty, i, &mut b).unwrap();
+            assert_eq!(a, b, "{ty:?} row {i} of the first half");
+        }
         assert!(r.is_empty());
         for (i, want) in values.iter().enumerate() {
             let mut slot = Value::Str("reused".into());
@@ -529,10 +555,10 @@ mod tests {
         let mut bytes = Vec::new();
         column.encode(&mut bytes);
         for cut in 0..bytes.len() {
-            assert!(ColumnData::decode(&mut Reader::new(&bytes[..cut]), &ty, 4).is_none());
+            assert!(ColumnData::decode(&mut Reader::new(&bytes[..cut]), &ty, 4, 4).is_none());
         }
         // A dictionary index past the dictionary.
         let bad = [0, BYTES_DICTIONARY, 1, 1, b'a', INDEXES_INTS, 0, 8];
-        assert!(ColumnData::decode(&mut Reader::new(&bad), &ty, 1).is_none());
+        assert!(ColumnData::decode(&mut Reader::new(&bad), &ty, 1, 1).is_none());
     }
 }

@@ -229,6 +229,16 @@ impl Chunk {
     }
 
     pub fn decode(table: &Table, bytes: &[u8]) -> Result<Chunk, Corrupt> {
+        Self::decode_rows(table, bytes, None)
+    }
+
+    /// Decodes the rows up to `time_max` only, of a chunk in time order: a read that ends
+    /// inside a chunk does not decode the rest of its columns.
+    pub fn decode_through(table: &Table, bytes: &[u8], time_max: i64) -> Result<Chunk, Corrupt> {
+        Self::decode_rows(table, bytes, Some(time_max))
+    }
+
+    fn decode_rows(table: &Table, bytes: &[u8], time_max: Option<i64>) -> Result<Chunk, Corrupt> {
         let mut r = Reader::new(bytes);
         let (header, flags) = Self::read_header(&mut r)?;
         let has_seqs = flags & HAS_SEQS != 0;
@@ -240,10 +250,15 @@ impl Chunk {
             .collect::<Option<Vec<usize>>>()
             .ok_or(Corrupt)?;
         let mut section = |i: usize| lengths.get(i).and_then(|&n| r.take(n)).ok_or(Corrupt);
-        let rows = header.rows;
-        let mut times = Vec::with_capacity(rows);
+        let mut times = Vec::with_capacity(header.rows);
         let mut times_reader = Reader::new(section(0)?);
-        ints::decode(&mut times_reader, rows, &mut times).ok_or(Corrupt)?;
+        ints::decode(&mut times_reader, header.rows, &mut times).ok_or(Corrupt)?;
+        // The columns decode one value after another, so stopping early is cheap.
+        let rows = match time_max {
+            Some(t) => times.partition_point(|&time| time <= t),
+            None => header.rows,
+        };
+        times.truncate(rows);
         let mut next = 1;
         let mut seqs = Vec::new();
         if has_seqs {
@@ -267,7 +282,7 @@ impl Chunk {
         let mut columns = Vec::with_capacity(types.len());
         for (k, ty) in types.iter().enumerate() {
             let mut cr = Reader::new(section(first_column + k)?);
-            columns.push(ColumnData::decode(&mut cr, ty, rows).ok_or(Corrupt)?);
+            columns.push(ColumnData::decode(&mut cr, ty, header.rows, rows).ok_or(Corrupt)?);
         }
         Ok(Chunk {
             times,
@@ -372,6 +387,37 @@ mod tests {
         copy.push_from(&back, 0);
         copy.push_from(&back, 1);
         assert_eq!(copy, back);
+    }
+
+    #[test]
+    fn decoding_through_a_time_gives_the_rows_up_to_it() {
+        let table = stream();
+        let mut chunk = Chunk::new(&table);
+        for i in 0..100i64 {
+            let key = RowKey {
+                time: i / 3,
+                seq: Some(i as u64),
+                tag: None,
+            };
+            let id = if i % 7 == 0 {
+                Value::Null
+            } else {
+                Value::Int(i)
+            };
+            let name = Value::Str(["a", "b"][(i % 2) as usize].into());
+            chunk.push_row(&table, key, &[id, name, Value::Time(i / 3)]);
+        }
+        let mut bytes = Vec::new();
+        chunk.encode(&mut bytes);
+        for t in [-1, 0, 10, 32, 33, 100] {
+            let front = Chunk::decode_through(&table, &bytes, t);
+            let front = front.unwrap_or_else(|_| panic!("through {t}"));
+            let mut want = Chunk::new(&table);
+            for i in 0..chunk.times.iter().filter(|&&x| x <= t).count() {
+                want.push_from(&chunk, i);
+            }
+            assert_eq!(front, want, "through {t}");
+        }
     }
 
     #[test]
