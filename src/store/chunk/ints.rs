@@ -44,53 +44,51 @@ fn get_varint128(r: &mut Reader<'_>) -> Option<u128> {
     None
 }
 
-/// Appends `values` in the smallest of the three orders.
+/// Appends `values` in the smallest of the three orders: each order's size is counted
+/// first, without writing, then only the smallest is written.
 pub fn encode(values: &[i64], out: &mut Vec<u8>) {
-    let mut best: Option<Vec<u8>> = None;
-    let mut scratch = Vec::new();
+    let mut best = (usize::MAX, 0);
     for order in ORDERS {
-        scratch.clear();
-        encode_order(values, order, &mut scratch);
-        if best.as_ref().is_none_or(|b| scratch.len() < b.len()) {
-            best = Some(std::mem::take(&mut scratch));
+        let mut size = 0;
+        emit(values, order, |bytes: &[u8]| size += bytes.len());
+        if size < best.0 {
+            best = (size, order);
         }
     }
-    out.extend_from_slice(&best.unwrap_or_default());
+    out.reserve(best.0);
+    emit(values, best.1, |bytes: &[u8]| out.extend_from_slice(bytes));
 }
 
-fn encode_order(values: &[i64], order: u8, out: &mut Vec<u8>) {
-    out.push(order);
+/// Hands `values` encoded in `order` to `write`, a few bytes at a time.
+fn emit(values: &[i64], order: u8, mut write: impl FnMut(&[u8])) {
+    let mut buf = Vec::with_capacity(32);
+    write(&[order]);
     // The heads: the first value (orders 1 and 2) and the first delta (order 2).
     if order >= 1
         && let Some(&first) = values.first()
     {
-        put_varint(out, zigzag(first));
+        put_varint(&mut buf, zigzag(first));
     }
     if order == 2
         && let [a, b, ..] = values
     {
-        put_varint(out, zigzag(b.wrapping_sub(*a)));
+        put_varint(&mut buf, zigzag(b.wrapping_sub(*a)));
     }
-    let diffs = differences(values, order);
-    let mut i = 0;
-    while let Some(&d) = diffs.get(i) {
-        let mut run = 1;
-        while diffs.get(i + run) == Some(&d) {
-            run += 1;
-        }
-        put_varint128(out, u128::from(zigzag(d)) << 1 | u128::from(run > 1));
-        if run > 1 {
-            put_varint(out, (run - 1) as u64);
-        }
-        i += run;
-    }
-}
-
-/// The differences after the first `order` values.
-fn differences(values: &[i64], order: u8) -> Vec<i64> {
-    let mut out = Vec::with_capacity(values.len());
+    write(&buf);
+    // The differences after the heads, runs of an equal one collapsed.
     let mut prev = 0i64;
     let mut prev_delta = 0i64;
+    let mut run: Option<(i64, u64)> = None;
+    let mut flush = |run: Option<(i64, u64)>| {
+        if let Some((d, count)) = run {
+            buf.clear();
+            put_varint128(&mut buf, u128::from(zigzag(d)) << 1 | u128::from(count > 1));
+            if count > 1 {
+                put_varint(&mut buf, count - 1);
+            }
+            write(&buf);
+        }
+    };
     for (i, &v) in values.iter().enumerate() {
         let delta = v.wrapping_sub(prev);
         let d = match order {
@@ -98,15 +96,22 @@ fn differences(values: &[i64], order: u8) -> Vec<i64> {
             1 => delta,
             _ => delta.wrapping_sub(prev_delta),
         };
-        if i >= usize::from(order) {
-            out.push(d);
-        }
         if i >= 1 {
             prev_delta = delta;
         }
         prev = v;
+        if i < usize::from(order) {
+            continue;
+        }
+        run = match run {
+            Some((r, count)) if r == d => Some((r, count + 1)),
+            other => {
+                flush(other);
+                Some((d, 1))
+            }
+        };
     }
-    out
+    flush(run);
 }
 
 /// Decodes `count` values into `out` (appended).
