@@ -31,6 +31,7 @@ mod chunked;
 mod cursor;
 mod head;
 mod keys;
+mod keyspaces;
 mod kv;
 mod live;
 mod merge;
@@ -40,6 +41,7 @@ mod parts;
 mod read;
 mod row;
 mod scan;
+mod sealer;
 mod wal;
 mod writer;
 
@@ -68,7 +70,8 @@ use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 
 use crate::catalog::{Table, codec};
 use crate::limits::{
-    BLOCK_CACHE_BYTES, MEMTABLE_BYTES_MAX, STORED_KEY_BYTES_MAX, WRITER_QUEUE_BATCHES_MAX,
+    BLOCK_CACHE_BYTES, HEADS_BYTES_MAX, MEMTABLE_BYTES_MAX, STORED_KEY_BYTES_MAX,
+    TABLE_HEAD_BYTES_MAX, WRITER_QUEUE_BATCHES_MAX,
 };
 use crate::value::Value;
 use writer::Command;
@@ -150,6 +153,23 @@ pub struct Opened {
     pub fatal: smol::channel::Receiver<StoreError>,
 }
 
+/// When heads are checkpointed: `TABLE_HEAD_BYTES_MAX` and `HEADS_BYTES_MAX`, smaller in
+/// tests so that checkpoints and merges happen beside ingest.
+#[derive(Debug, Clone, Copy)]
+struct HeadBounds {
+    table_bytes_max: usize,
+    all_bytes_max: usize,
+}
+
+impl Default for HeadBounds {
+    fn default() -> Self {
+        HeadBounds {
+            table_bytes_max: TABLE_HEAD_BYTES_MAX,
+            all_bytes_max: HEADS_BYTES_MAX,
+        }
+    }
+}
+
 /// Where a table's rows live.
 #[derive(Clone)]
 enum Storage {
@@ -206,6 +226,14 @@ fn table_keyspace_options() -> KeyspaceCreateOptions {
 
 impl Store {
     pub fn open(dir: &Path, sync_interval: Duration) -> Result<Opened, StoreError> {
+        Self::open_with(dir, sync_interval, HeadBounds::default())
+    }
+
+    fn open_with(
+        dir: &Path,
+        sync_interval: Duration,
+        bounds: HeadBounds,
+    ) -> Result<Opened, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Io(format!(
                 "cannot create data directory {}: {e}",
@@ -259,15 +287,25 @@ impl Store {
             storages.insert(table.id, storage);
             tables.push(table);
         }
-        // Parts a crash left behind before their manifest was written.
+        // Parts a crash left behind before their manifest was written. Their ids are not
+        // given out again.
+        let mut highest_part = 0;
+        let mut orphans = Vec::new();
         for name in db.list_keyspace_names() {
-            if let Some(part) = parse_keyspace_name(&name)
-                && !referenced.contains(&part)
-            {
-                db.delete_keyspace(db.keyspace(&name, checkpoint::part_keyspace_options)?)?;
+            let Some(part) = parse_keyspace_name(&name) else {
+                continue;
+            };
+            highest_part = highest_part.max(part.1);
+            if !referenced.contains(&part) {
+                orphans.push(db.keyspace(&name, checkpoint::part_keyspace_options)?);
             }
         }
+        if !orphans.is_empty() {
+            keyspaces::delete(&db, orphans)?;
+            db.persist(fjall::PersistMode::SyncData)?;
+        }
         let mut state = writer::WriterState::load(&meta, &tags)?;
+        state.next_part_id = state.next_part_id.max(highest_part + 1);
         let wal = replay(dir, &db, &tags, &storages, &mut state)?;
 
         let hub = Arc::new(live::Hub::new(state.next_seq()));
@@ -292,6 +330,7 @@ impl Store {
             fatal: fatal_tx,
             sync_interval,
             live: hub,
+            bounds,
         };
         let writer = writer::spawn(store.clone(), parts, receiver)
             .map_err(|e| StoreError::Io(format!("cannot start the writer thread: {e}")))?;
@@ -585,6 +624,18 @@ impl Ack {
 
 #[cfg(test)]
 impl Store {
+    /// `open`, checkpointing a table's head once it holds `head_bytes_max`.
+    pub(super) fn open_small_heads(
+        dir: &Path,
+        head_bytes_max: usize,
+    ) -> Result<Opened, StoreError> {
+        let bounds = HeadBounds {
+            table_bytes_max: head_bytes_max,
+            all_bytes_max: head_bytes_max * 2,
+        };
+        Self::open_with(dir, Duration::from_secs(1), bounds)
+    }
+
     /// Checkpoints every head and runs the merges that are due.
     pub(super) async fn checkpoint_now(&self) -> Result<(), StoreError> {
         let (ack, receiver) = smol::channel::bounded(1);

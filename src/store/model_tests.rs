@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::writer::WriterThread;
 use super::{Durability, RowBatch, ScanSpec, Store, TagSelection};
@@ -68,7 +67,7 @@ impl Db {
         let dir =
             std::env::temp_dir().join(format!("tidegate-model-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let opened = Store::open(&dir, Duration::from_secs(1)).unwrap();
+        let opened = Store::open_small_heads(&dir, HEAD_BYTES_MAX).unwrap();
         let tags = smol::block_on(opened.store.create_table(Table::example(0, "T"))).unwrap();
         let stream = smol::block_on(opened.store.create_table(stream_table())).unwrap();
         Db {
@@ -93,7 +92,8 @@ impl Db {
         store.close();
         drop(store);
         self.writer.take().unwrap().join();
-        let opened = Store::open(&self.dir, Duration::from_secs(1)).unwrap();
+        let opened = Store::open_small_heads(&self.dir, HEAD_BYTES_MAX)
+            .unwrap_or_else(|e| panic!("reopen: {e}"));
         let find = |id: u32| Arc::new(opened.tables.iter().find(|t| t.id == id).unwrap().clone());
         self.tags = find(self.tags.id);
         self.stream = find(self.stream.id);
@@ -141,6 +141,9 @@ struct Model {
 }
 
 const TAGS: u64 = 9;
+/// A head is sealed (by the sealer thread, beside the writes) every few hundred rows, and
+/// parts pile up enough to be merged.
+const HEAD_BYTES_MAX: usize = 16 << 10;
 /// Times fall on a grid over four windows, so rows repeat times and cross window edges.
 const STEPS: u64 = 2_000;
 

@@ -21,7 +21,7 @@
 //! - Tag ids and row sequences are assigned here; a new tag's name is in the log record of
 //!   the first row that uses it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -35,21 +35,22 @@ use super::chunk::{Chunk, RowKey};
 use super::chunked::Chunked;
 use super::head::TableHead;
 use super::keys::{decode_seq_key, seq_key};
+use super::keyspaces;
 use super::kv;
 use super::live::Hub;
 use super::parts::{Manifest, Part, Parts};
 use super::read::ChunkScan;
 use super::row;
 use super::scan::ScanSpec;
+use super::sealer::{self, Done, Job, PartIds, SealerThread};
 use super::wal::{Record, Wal};
 use super::{
-    CATALOG_PREFIX, NEXT_PART_ID, NEXT_SEQ, NEXT_TABLE_ID, Storage, Store, StoreError,
+    CATALOG_PREFIX, HeadBounds, NEXT_PART_ID, NEXT_SEQ, NEXT_TABLE_ID, Storage, Store, StoreError,
     manifest_key, storage_for,
 };
 use crate::catalog::{Table, TableKind, codec};
 use crate::limits::{
-    DELETE_BATCH_KEYS_MAX, FLUSH_WAIT_MS_MAX, HEADS_BYTES_MAX, SEALED_MEMTABLES_MAX,
-    TABLE_HEAD_BYTES_MAX, WAL_SEGMENTS_MAX,
+    DELETE_BATCH_KEYS_MAX, FLUSH_WAIT_MS_MAX, SEALED_MEMTABLES_MAX, WAL_SEGMENTS_MAX,
 };
 use crate::value::Value;
 
@@ -133,7 +134,7 @@ pub(super) struct WriterState {
     tag_ids: HashMap<u32, HashMap<Box<str>, u32>>,
     next_tag_id: HashMap<u32, u32>,
     pub(super) next_wal_seq: u64,
-    next_part_id: u64,
+    pub(super) next_part_id: u64,
     /// The last log sequence written per chunked table: what its next checkpoint covers.
     pub(super) logged: HashMap<u32, u64>,
 }
@@ -222,6 +223,7 @@ pub(super) struct WriterParts {
     pub fatal: Sender<StoreError>,
     pub sync_interval: Duration,
     pub live: Arc<Hub>,
+    pub bounds: HeadBounds,
 }
 
 pub(super) fn spawn(
@@ -233,6 +235,8 @@ pub(super) fn spawn(
     let weak = Arc::downgrade(&store.inner);
     drop(store);
     let sync_interval = parts.sync_interval;
+    let part_ids = PartIds::new(parts.state.next_part_id);
+    let (jobs, done, sealer) = sealer::spawn(parts.db.clone(), part_ids.clone())?;
     let mut writer = Writer {
         weak,
         db: parts.db,
@@ -248,6 +252,13 @@ pub(super) fn spawn(
         pending: HashMap::new(),
         graveyard: Vec::new(),
         values: Vec::new(),
+        part_ids,
+        bounds: parts.bounds,
+        jobs: Some(jobs),
+        done,
+        sealer: Some(sealer),
+        sealing: HashSet::new(),
+        merging: HashSet::new(),
         #[cfg(test)]
         abandoned: false,
     };
@@ -284,6 +295,15 @@ struct Writer {
     graveyard: Vec<Arc<Part>>,
     /// One decoded row, reused.
     values: Vec<Value>,
+    part_ids: PartIds,
+    bounds: HeadBounds,
+    /// Jobs for the sealer thread and its results (`sealer`).
+    jobs: Option<Sender<Job>>,
+    done: Receiver<Done>,
+    sealer: Option<SealerThread>,
+    /// Tables with a head or a merge at the sealer.
+    sealing: HashSet<u32>,
+    merging: HashSet<u32>,
     /// Tests: stopped as by a crash (`Command::Abandon`).
     #[cfg(test)]
     abandoned: bool,
@@ -293,27 +313,51 @@ enum Acks {
     Apply(Sender<Result<(), StoreError>>, Durability),
 }
 
+/// What publishing new parts does to the heads.
+enum HeadChange {
+    None,
+    /// The frozen head's rows are in the new parts.
+    SealedFrozen,
+    /// The current head's rows are in the new parts: a new head starts.
+    SealedHead,
+}
+
 impl Writer {
     fn run(&mut self, commands: Receiver<Command>, sync_interval: Duration) {
+        enum Next {
+            Command(Result<Command, smol::channel::RecvError>),
+            Done(Done),
+            Tick,
+        }
         let mut deadline = Instant::now() + sync_interval;
         loop {
+            let done = self.done.clone();
             let next = smol::block_on(smol::future::or(
-                async { Some(commands.recv().await) },
+                smol::future::or(async { Next::Command(commands.recv().await) }, async {
+                    match done.recv().await {
+                        Ok(d) => Next::Done(d),
+                        Err(_) => std::future::pending().await,
+                    }
+                }),
                 async {
                     smol::Timer::at(deadline).await;
-                    None
+                    Next::Tick
                 },
             ));
             match next {
-                None => {
+                Next::Tick => {
                     // A failure poisons the store inside `sync`; nothing waits on this one.
                     let _ = self.sync();
                     deadline = Instant::now() + sync_interval;
                 }
-                Some(Err(_closed)) => break,
+                Next::Done(done) => {
+                    self.finish(done);
+                    self.maintain();
+                }
+                Next::Command(Err(_closed)) => break,
                 #[cfg(test)]
-                Some(Ok(_)) if self.abandoned => continue,
-                Some(Ok(first)) => {
+                Next::Command(Ok(_)) if self.abandoned => continue,
+                Next::Command(Ok(first)) => {
                     let mut group = vec![first];
                     while group.len() < GROUP_COMMANDS_MAX {
                         match commands.try_recv() {
@@ -330,21 +374,21 @@ impl Writer {
         // Seal every head, so a restart replays nothing and the log is empty.
         #[cfg(test)]
         if self.abandoned {
+            self.stop_sealer();
             return;
         }
         if !self.poisoned {
-            let ids: Vec<u32> = self
-                .chunked_tables()
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect();
-            for id in ids {
-                if self.checkpoint(id).is_err() {
-                    break;
-                }
-            }
+            let _ = self.checkpoint_all();
             let _ = self.sync();
             let _ = self.persist(PersistMode::SyncAll);
+        }
+        self.stop_sealer();
+    }
+
+    fn stop_sealer(&mut self) {
+        self.jobs = None;
+        if let Some(sealer) = self.sealer.take() {
+            sealer.join();
         }
     }
 
@@ -470,10 +514,9 @@ impl Writer {
                 #[cfg(test)]
                 Command::Checkpoint { ack } => {
                     self.commit_group(std::mem::replace(&mut batch, self.db.batch()), &mut acks);
-                    let ids: Vec<u32> = self.chunked_tables().iter().map(|(id, _)| *id).collect();
-                    let mut result = ids.into_iter().try_for_each(|id| self.checkpoint(id));
+                    let mut result = self.checkpoint_all();
                     if result.is_ok() {
-                        result = self.merge_parts();
+                        result = self.merge_all();
                     }
                     self.bury();
                     let _ = ack.try_send(result);
@@ -697,21 +740,22 @@ impl Writer {
         Ok(())
     }
 
-    /// Keeps the store in shape after a group; see the module comment.
+    /// Keeps the store in shape after a group; see the module comment. Heads due a
+    /// checkpoint are frozen and handed to the sealer; a head due again while its table's
+    /// previous one is still at the sealer waits for it, which bounds the heads' memory.
     fn maintain(&mut self) {
         if self.poisoned {
             return;
         }
         let tables = self.chunked_tables();
-        let mut heads: Vec<(usize, u32)> = tables
-            .iter()
-            .map(|(id, c)| (c.read().head.bytes(), *id))
-            .collect();
+        let mut heads: Vec<(usize, u32)> =
+            tables.iter().map(|(id, c)| (c.head_bytes(), *id)).collect();
         heads.sort_unstable_by(|a, b| b.cmp(a));
         let mut total: usize = heads.iter().map(|(b, _)| b).sum();
         let mut due: Vec<u32> = Vec::new();
         for &(bytes, id) in &heads {
-            if bytes >= TABLE_HEAD_BYTES_MAX || (total > HEADS_BYTES_MAX && bytes > 0) {
+            let over_all = total > self.bounds.all_bytes_max && bytes > 0;
+            if bytes >= self.bounds.table_bytes_max || over_all {
                 due.push(id);
                 total = total.saturating_sub(bytes);
             }
@@ -724,18 +768,185 @@ impl Writer {
             }
         }
         for id in due {
-            if self.checkpoint(id).is_err() {
+            if let Err(e) = self.freeze(id) {
+                self.poison(Some(e));
                 return;
             }
         }
-        if let Err(e) = self.merge_parts() {
-            self.poison(Some(e));
-            return;
+        for (id, chunked) in &tables {
+            if self.merging.contains(id) {
+                continue;
+            }
+            let (table, parts) = {
+                let view = chunked.read();
+                (Arc::clone(&view.table), Arc::clone(&view.parts))
+            };
+            if let Some(inputs) = checkpoint::merge_candidates(&parts) {
+                self.merging.insert(*id);
+                self.send_job(Job::Merge { table, inputs });
+            }
         }
         self.bury();
     }
 
-    /// Seals table `id`'s head into new parts, publishes them, and trims the log.
+    fn send_job(&self, job: Job) {
+        if let Some(jobs) = &self.jobs {
+            // The sealer outlives every job sent: it stops only when `jobs` is dropped.
+            let _ = jobs.try_send(job);
+        }
+    }
+
+    /// Hands table `id`'s head to the sealer, after its previous one, and starts a new head.
+    fn freeze(&mut self, id: u32) -> Result<(), StoreError> {
+        while self.sealing.contains(&id) {
+            self.finish_one()?;
+        }
+        let Some(Storage::Chunked(chunked)) = self.storage(id) else {
+            return Ok(());
+        };
+        let mut view = chunked.write();
+        if view.head.is_empty() {
+            return Ok(());
+        }
+        let next = TableHead::new(view.head.generation + 1);
+        let head = Arc::new(std::mem::replace(&mut view.head, next));
+        view.frozen = Some(Arc::clone(&head));
+        let table = Arc::clone(&view.table);
+        drop(view);
+        let wal_seq = self.state.logged.get(&id).copied().unwrap_or(0);
+        self.sealing.insert(id);
+        self.send_job(Job::Seal {
+            table,
+            head,
+            wal_seq,
+        });
+        Ok(())
+    }
+
+    /// Waits for the sealer's next result and publishes it.
+    fn finish_one(&mut self) -> Result<(), StoreError> {
+        let done = self
+            .done
+            .recv_blocking()
+            .map_err(|_| StoreError::Io("the sealer thread stopped".into()))?;
+        self.finish(done);
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        Ok(())
+    }
+
+    /// Publishes what the sealer made: sealed parts replace their frozen head, a merged part
+    /// replaces its inputs. New parts of a table dropped meanwhile, or a merge whose inputs a
+    /// DELETE rewrote meanwhile, are thrown away.
+    fn finish(&mut self, done: Done) {
+        let result = match done {
+            Done::Sealed {
+                table_id,
+                generation,
+                wal_seq,
+                parts,
+            } => {
+                self.sealing.remove(&table_id);
+                parts.and_then(|parts| self.publish_sealed(table_id, generation, wal_seq, parts))
+            }
+            Done::Merged {
+                table_id,
+                inputs,
+                merged,
+            } => {
+                self.merging.remove(&table_id);
+                merged.and_then(|merged| self.publish_merged(table_id, &inputs, merged))
+            }
+        };
+        match result {
+            Ok(()) => {
+                if let Err(e) = self.trim_log() {
+                    self.poison(Some(e));
+                }
+            }
+            Err(e) => self.poison(Some(e)),
+        }
+    }
+
+    fn publish_sealed(
+        &mut self,
+        table_id: u32,
+        generation: u64,
+        wal_seq: u64,
+        new: Vec<Part>,
+    ) -> Result<(), StoreError> {
+        let Some(Storage::Chunked(chunked)) = self.storage(table_id) else {
+            self.graveyard.extend(new.into_iter().map(Arc::new));
+            return Ok(());
+        };
+        let old = Arc::clone(&chunked.read().parts);
+        let mut list = old.list.clone();
+        list.extend(new.into_iter().map(Arc::new));
+        let parts = Parts {
+            generation,
+            wal_seq,
+            list,
+        };
+        self.publish(&chunked, parts, HeadChange::SealedFrozen)
+    }
+
+    fn publish_merged(
+        &mut self,
+        table_id: u32,
+        inputs: &[u64],
+        merged: Part,
+    ) -> Result<(), StoreError> {
+        let chunked = match self.storage(table_id) {
+            Some(Storage::Chunked(chunked)) => chunked,
+            _ => {
+                self.graveyard.push(Arc::new(merged));
+                return Ok(());
+            }
+        };
+        let old = Arc::clone(&chunked.read().parts);
+        if !inputs.iter().all(|id| old.list.iter().any(|p| p.id == *id)) {
+            self.graveyard.push(Arc::new(merged));
+            return Ok(());
+        }
+        let mut list: Vec<Arc<Part>> = old
+            .list
+            .iter()
+            .filter(|p| !inputs.contains(&p.id))
+            .cloned()
+            .collect();
+        list.push(Arc::new(merged));
+        list.sort_by_key(|p| p.rank);
+        let parts = Parts {
+            generation: old.generation,
+            wal_seq: old.wal_seq,
+            list,
+        };
+        self.publish(&chunked, parts, HeadChange::None)
+    }
+
+    /// Waits until the sealer has nothing of ours left: before work that needs every
+    /// table's parts to hold still (a DELETE, the final checkpoint).
+    fn drain(&mut self) -> Result<(), StoreError> {
+        while !self.sealing.is_empty() || !self.merging.is_empty() {
+            self.finish_one()?;
+        }
+        Ok(())
+    }
+
+    /// Seals every head now, on this thread (at shutdown, before a DELETE, in tests).
+    fn checkpoint_all(&mut self) -> Result<(), StoreError> {
+        self.drain()?;
+        let ids: Vec<u32> = self
+            .chunked_tables()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.into_iter().try_for_each(|id| self.checkpoint(id))
+    }
+
+    /// Seals table `id`'s head into new parts on this thread, publishes them, trims the log.
+    /// The sealer must hold nothing of the table (`drain`).
     fn checkpoint(&mut self, id: u32) -> Result<(), StoreError> {
         let Some(Storage::Chunked(chunked)) = self.storage(id) else {
             return Ok(());
@@ -746,24 +957,21 @@ impl Writer {
                 return Ok(());
             }
             (
-                checkpoint::seal(&view.table, &view.head),
+                sealer::seal(&self.db, &self.part_ids, &view.table, &view.head),
                 view.head.generation,
                 Arc::clone(&view.parts),
             )
         };
-        let result = (|| {
+        let result = sealed.and_then(|new| {
             let mut list = old.list.clone();
-            for (window, data) in sealed {
-                let new = self.new_part(window);
-                list.push(Arc::new(checkpoint::write_data(&self.db, id, new, data)?));
-            }
+            list.extend(new.into_iter().map(Arc::new));
             let parts = Parts {
                 generation,
                 wal_seq: self.state.logged.get(&id).copied().unwrap_or(old.wal_seq),
                 list,
             };
-            self.publish(&chunked, parts, Some(TableHead::new(generation + 1)))
-        })();
+            self.publish(&chunked, parts, HeadChange::SealedHead)
+        });
         if let Err(e) = &result {
             self.poison(Some(e.clone()));
             return result;
@@ -771,70 +979,45 @@ impl Writer {
         self.trim_log()
     }
 
-    /// A new part's id, ranking above every part so far.
-    fn new_part(&mut self, window: i64) -> NewPart {
-        let id = self.state.next_part_id;
-        self.state.next_part_id += 1;
-        NewPart {
-            id,
-            rank: id,
-            window,
-        }
-    }
-
-    /// Merges parts while a table has a run of parts to merge (`merge_candidates`): one merge
-    /// per table per call, so the writer gets back to ingest between merges.
-    fn merge_parts(&mut self) -> Result<(), StoreError> {
-        for (_, chunked) in self.chunked_tables() {
-            let (table, parts) = {
-                let view = chunked.read();
-                (Arc::clone(&view.table), Arc::clone(&view.parts))
-            };
-            let Some(inputs) = checkpoint::merge_candidates(&parts) else {
-                continue;
-            };
-            let rank = inputs.iter().map(|p| p.rank).max().unwrap_or(0);
-            let window = inputs.first().map_or(0, |p| p.window);
-            let new = NewPart {
-                rank,
-                ..self.new_part(window)
-            };
-            let merged = checkpoint::merge(&self.db, &table, &inputs, new)?;
-            let ids: Vec<u64> = inputs.iter().map(|p| p.id).collect();
-            let mut list: Vec<Arc<Part>> = parts
-                .list
-                .iter()
-                .filter(|p| !ids.contains(&p.id))
-                .cloned()
-                .collect();
-            list.push(Arc::new(merged));
-            list.sort_by_key(|p| p.rank);
-            let merged_parts = Parts {
-                generation: parts.generation,
-                wal_seq: parts.wal_seq,
-                list,
-            };
-            self.publish(&chunked, merged_parts, None)?;
+    /// Merges every table's due parts now, on this thread (tests).
+    #[cfg(test)]
+    fn merge_all(&mut self) -> Result<(), StoreError> {
+        self.drain()?;
+        for (id, chunked) in self.chunked_tables() {
+            loop {
+                let (table, parts) = {
+                    let view = chunked.read();
+                    (Arc::clone(&view.table), Arc::clone(&view.parts))
+                };
+                let Some(inputs) = checkpoint::merge_candidates(&parts) else {
+                    break;
+                };
+                let rank = inputs.iter().map(|p| p.rank).max().unwrap_or(0);
+                let window = inputs.first().map_or(0, |p| p.window);
+                let new = NewPart {
+                    rank,
+                    ..self.part_ids.next(window)
+                };
+                let merged = checkpoint::merge(&self.db, &table, &inputs, new)?;
+                let ids: Vec<u64> = inputs.iter().map(|p| p.id).collect();
+                self.publish_merged(id, &ids, merged)?;
+            }
         }
         Ok(())
     }
 
-    /// Makes `parts` table's parts: a new manifest, fsynced, then swapped in (with `head`
-    /// when a checkpoint sealed the old one). Parts no longer listed go to the graveyard.
+    /// Makes `parts` the table's parts: a new manifest, fsynced, then swapped in, with the
+    /// head change a checkpoint makes. Parts no longer listed go to the graveyard.
     fn publish(
         &mut self,
         chunked: &Chunked,
         parts: Parts,
-        head: Option<TableHead>,
+        head: HeadChange,
     ) -> Result<(), StoreError> {
         let id = chunked.read().table.id;
         let mut batch = self.db.batch();
         batch.insert(&self.meta, manifest_key(id), Manifest::of(&parts).encode());
-        batch.insert(
-            &self.meta,
-            NEXT_PART_ID,
-            self.state.next_part_id.to_be_bytes(),
-        );
+        batch.insert(&self.meta, NEXT_PART_ID, self.part_ids.peek().to_be_bytes());
         batch.insert(&self.meta, NEXT_SEQ, self.state.next_seq.to_be_bytes());
         batch.commit()?;
         self.db.persist(PersistMode::SyncData)?;
@@ -848,8 +1031,13 @@ impl Writer {
             .cloned()
             .collect();
         view.parts = Arc::new(parts);
-        if let Some(head) = head {
-            view.head = head;
+        match head {
+            HeadChange::None => {}
+            HeadChange::SealedFrozen => view.frozen = None,
+            HeadChange::SealedHead => {
+                let next = TableHead::new(view.head.generation + 1);
+                view.head = next;
+            }
         }
         drop(view);
         self.graveyard.extend(retired);
@@ -863,8 +1051,8 @@ impl Writer {
             .into_iter()
             .map(|(id, c)| {
                 let view = c.read();
-                // A table with nothing in its head has nothing in the log either.
-                let seq = if view.head.is_empty() {
+                // A table with nothing in its heads has nothing in the log either.
+                let seq = if view.head.is_empty() && view.frozen.is_none() {
                     u64::MAX
                 } else {
                     view.parts.wal_seq
@@ -879,20 +1067,21 @@ impl Writer {
         trimmed
     }
 
-    /// Deletes the keyspaces of retired parts that no reader holds any more.
+    /// Deletes the keyspaces of retired parts that no reader holds any more. They stay on disk
+    /// if this fails (a later open deletes them); nothing is lost.
     fn bury(&mut self) {
         let mut kept = Vec::new();
+        let mut gone = Vec::new();
         for part in std::mem::take(&mut self.graveyard) {
             match Arc::try_unwrap(part) {
-                Ok(part) => {
-                    if let Err(e) = self.db.delete_keyspace(part.keyspace) {
-                        eprintln!("tidegate: cannot delete part {}: {e:?}", part.id);
-                    }
-                }
+                Ok(part) => gone.push(part.keyspace),
                 Err(held) => kept.push(held),
             }
         }
         self.graveyard = kept;
+        if let Err(e) = keyspaces::delete(&self.db, gone) {
+            eprintln!("tidegate: cannot delete retired parts: {e}");
+        }
     }
 
     fn create_table(&mut self, mut table: Table) -> Result<Table, StoreError> {
@@ -947,6 +1136,7 @@ impl Writer {
         chunked: &Arc<Chunked>,
         spec: &ScanSpec,
     ) -> Result<u64, StoreError> {
+        self.drain()?;
         self.checkpoint(table.id)?;
         let old = Arc::clone(&chunked.read().parts);
         let result = (|| {
@@ -975,7 +1165,7 @@ impl Writer {
                     // The rewritten part keeps its place among the others.
                     let new = NewPart {
                         rank: part.rank,
-                        ..self.new_part(window_of(part.min_time))
+                        ..self.part_ids.next(window_of(part.min_time))
                     };
                     list.push(Arc::new(checkpoint::write_data(
                         &self.db, table.id, new, kept,
@@ -987,7 +1177,7 @@ impl Writer {
                 wal_seq: old.wal_seq,
                 list,
             };
-            self.publish(chunked, parts, None)?;
+            self.publish(chunked, parts, HeadChange::None)?;
             Ok::<_, StoreError>(deleted)
         })();
         if let Err(e) = &result {
@@ -1095,14 +1285,14 @@ impl Writer {
             batch.commit()?;
             self.db.persist(PersistMode::SyncData)?;
             match storage {
-                Some(Storage::Rows(ks)) => self.db.delete_keyspace(ks)?,
+                Some(Storage::Rows(ks)) => keyspaces::delete(&self.db, vec![ks])?,
                 Some(Storage::Chunked(chunked)) => {
                     let view = chunked.read();
                     self.graveyard.extend(view.parts.list.iter().cloned());
                 }
                 None => {}
             }
-            Ok::<_, fjall::Error>(())
+            Ok::<_, StoreError>(())
         })();
         self.state.tag_ids.remove(&id);
         self.state.next_tag_id.remove(&id);
@@ -1110,11 +1300,7 @@ impl Writer {
         self.pending.remove(&id);
         self.live.drop_table(id);
         self.bury();
-        result.map_err(|e| {
-            let e = StoreError::from(e);
-            self.poison(Some(e.clone()));
-            e
-        })
+        result.inspect_err(|e| self.poison(Some(e.clone())))
     }
 }
 
