@@ -52,8 +52,9 @@ pub const HEAD_READ_TIMEOUT_MS: u64 = 30_000;
 pub const KEEP_ALIVE_IDLE_TIMEOUT_MS: u64 = 10_000;
 /// Time allowed between two reads of a request body.
 pub const BODY_READ_IDLE_TIMEOUT_MS: u64 = 60_000;
-/// Time allowed for one response write to make progress.
-pub const WRITE_TIMEOUT_MS: u64 = 60_000;
+/// Default of `--write-timeout`: a connection whose client accepts no byte of a reply for this
+/// long is closed. Any byte accepted restarts the wait (see `server::write_all_progressing`).
+pub const WRITE_TIMEOUT_MS_DEFAULT: u64 = 60_000;
 
 /// Largest JSON request object read whole (query requests, not ingest bodies).
 pub const CONTROL_BODY_BYTES_MAX: usize = 1 << 20;

@@ -77,7 +77,7 @@ fn serve(config: Config) -> Result<(), String> {
                 .map(|l| (l, true)),
         )
         .collect::<Vec<_>>();
-    let server = Server::new(config.body_bytes_max);
+    let server = Server::new(config.body_bytes_max, config.write_timeout);
     let app = Arc::new(App {
         catalog: Arc::new(Catalog::new(opened.tables)),
         store: store.clone(),
