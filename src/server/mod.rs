@@ -11,7 +11,9 @@
 //! `KEEP_ALIVE_IDLE_TIMEOUT_MS`) and fit `HEAD_BYTES_MAX`; body reads time out after
 //! `BODY_READ_IDLE_TIMEOUT_MS` idle; a body over `body_bytes_max` is refused; a reply whose
 //! client accepts no byte for `write_timeout` is abandoned and its connection closed (any byte
-//! accepted restarts that wait, so a slow reader keeps its connection). After a reply to a
+//! accepted restarts that wait, so a slow reader keeps its connection). While a reply waits,
+//! it holds one `RESPONSE_CHUNK_BYTES` chunk and its body source; a query over stored rows
+//! then holds one scan page and no store snapshot (`store::page`). After a reply to a
 //! request whose body was not read, at most `BODY_DRAIN_BYTES_MAX` are drained, else the
 //! connection is closed: a rejected upload is never read to its end.
 

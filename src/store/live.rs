@@ -21,6 +21,7 @@ use smol::channel::{Receiver, Sender, TrySendError};
 
 use super::batch::RowBatch;
 use super::keys::{SEQ_KEY_BYTES, seq_key, time_from_bytes};
+use super::page::KeyRange;
 use super::row;
 use super::{Store, StoreError};
 use crate::catalog::Table;
@@ -199,10 +200,14 @@ impl Drop for Subscription {
 }
 
 /// The stored rows of a stream from `time_min` on, in time order, committed before a
-/// subscription began (sequence below `below_seq`).
+/// subscription began (sequence below `below_seq`). Each `read` opens the rest of the range
+/// from a fresh snapshot and drops it before returning (see `page`), so a live query whose
+/// client stops reading pins nothing in the store. Every row it returns was committed before
+/// the subscription, so every snapshot holds them all: none is missed or repeated.
 pub struct Replay {
     table: Arc<Table>,
-    iter: fjall::Iter,
+    ks: Keyspace,
+    rest: KeyRange,
     below_seq: u64,
 }
 
@@ -210,19 +215,22 @@ impl Replay {
     pub(super) fn new(ks: &Keyspace, table: &Arc<Table>, time_min: i64, below_seq: u64) -> Replay {
         Replay {
             table: Arc::clone(table),
-            iter: ks.range(seq_key(time_min, 0)..),
+            ks: ks.clone(),
+            rest: KeyRange::from(&seq_key(time_min, 0)),
             below_seq,
         }
     }
 
     /// Appends up to `max` rows to `rows`; `Ok(false)` once every row was read.
     pub fn read(&mut self, rows: &mut Vec<Vec<Value>>, max: usize) -> Result<bool, StoreError> {
+        let mut iter = self.rest.open_latest(&self.ks);
         let mut taken = 0;
         while taken < max {
-            let Some(guard) = self.iter.next() else {
+            let Some(guard) = iter.next() else {
                 return Ok(false);
             };
             let (key, value) = guard.into_inner()?;
+            self.rest.read_past(&key, false);
             let corrupt = || StoreError::Corrupt(format!("undecodable key {key:?}"));
             let key: [u8; SEQ_KEY_BYTES] = (*key).try_into().map_err(|_| corrupt())?;
             let (time, seq) = key.split_at(8);

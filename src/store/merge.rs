@@ -8,15 +8,20 @@
 //! - Memory is bounded by the tag count, not the row count: at most `MERGE_BUFFER_ROWS`
 //!   buffered entries across all tags (at least one per tag), so a 10M-row answer needs no
 //!   more than a 10-row one.
-//! - A cursor re-opens its range from the snapshot after its buffer runs out, starting just
-//!   past the last time it handed out, so it never repeats or skips a row: (tag, time) is
-//!   unique in a tag table.
+//! - A cursor re-opens its range after its buffer runs out, from a fresh snapshot, starting
+//!   just past the last time it read, so it never repeats a row: (tag, time) is unique in a
+//!   tag table. The merge holds no snapshot between refills (see `page`), and a row it reads
+//!   in a later refill lies past every row the cursor buffered, and so past every row handed
+//!   out: rows committed during a long merge may be seen, never out of order. The first
+//!   chunks of every tag are read from the one snapshot the scan starts with.
+//! - Each cursor keeps its tag's name (resolved once, when the merge starts), so a row's name
+//!   costs nothing however the tags interleave.
 //! - Equal times come out in tag id order (reversed for a descending merge), so the answer
 //!   is deterministic.
 
 use std::collections::{BinaryHeap, VecDeque};
 
-use fjall::{Keyspace, Readable, Snapshot, UserKey, UserValue};
+use fjall::{Database, Keyspace, Readable, Snapshot, UserKey, UserValue};
 
 use super::StoreError;
 use super::keys::{decode_tag_key, tag_key};
@@ -26,7 +31,7 @@ use crate::limits::MERGE_BUFFER_ROWS;
 const CHUNK_ROWS_MAX: usize = 256;
 
 pub(super) struct TimeMerge {
-    snapshot: Snapshot,
+    db: Database,
     ks: Keyspace,
     cursors: Vec<TagCursor>,
     /// (order key of the cursor's next time, order key of its tag, cursor index); the
@@ -40,6 +45,7 @@ pub(super) struct TimeMerge {
 
 struct TagCursor {
     tag: u32,
+    name: String,
     buffer: VecDeque<(UserKey, UserValue)>,
     /// The next time bound to read from (ascending: the lowest time not yet read;
     /// descending: the highest); `None` once the range is used up.
@@ -47,10 +53,12 @@ struct TagCursor {
 }
 
 impl TimeMerge {
+    /// Merges `tags` (id, name), reading their first chunks from `snapshot`.
     pub(super) fn new(
-        snapshot: Snapshot,
+        snapshot: &Snapshot,
+        db: Database,
         ks: Keyspace,
-        tags: Vec<u32>,
+        tags: Vec<(u32, String)>,
         time_min: i64,
         time_max: i64,
         reverse: bool,
@@ -58,7 +66,7 @@ impl TimeMerge {
         let chunk = (MERGE_BUFFER_ROWS / tags.len().max(1)).clamp(1, CHUNK_ROWS_MAX);
         let start = if reverse { time_max } else { time_min };
         let mut merge = TimeMerge {
-            snapshot,
+            db,
             ks,
             cursors: Vec::with_capacity(tags.len()),
             heap: BinaryHeap::with_capacity(tags.len()),
@@ -67,33 +75,42 @@ impl TimeMerge {
             time_max,
             reverse,
         };
-        for tag in tags {
+        for (tag, name) in tags {
             let index = merge.cursors.len();
             merge.cursors.push(TagCursor {
                 tag,
+                name,
                 buffer: VecDeque::new(),
                 resume_at: Some(start),
             });
-            merge.refill(index)?;
+            merge.refill(index, snapshot)?;
             merge.push(index)?;
         }
         Ok(merge)
     }
 
-    /// The next entry in time order, or `None` when every tag is used up.
-    pub(super) fn next_entry(&mut self) -> Result<Option<(UserKey, UserValue)>, StoreError> {
+    /// The next entry in time order and the index of its tag (for `tag_name`), or `None`
+    /// when every tag is used up.
+    pub(super) fn next_entry(&mut self) -> Result<Option<(UserKey, UserValue, usize)>, StoreError> {
         let Some((_, _, index)) = self.heap.pop() else {
             return Ok(None);
         };
         let Some(cursor) = self.cursors.get_mut(index) else {
             return Ok(None);
         };
-        let entry = cursor.buffer.pop_front();
+        let Some((key, value)) = cursor.buffer.pop_front() else {
+            return Ok(None);
+        };
         if cursor.buffer.is_empty() {
-            self.refill(index)?;
+            self.refill(index, &self.db.snapshot())?;
         }
         self.push(index)?;
-        Ok(entry)
+        Ok(Some((key, value, index)))
+    }
+
+    /// The name of the tag of an entry `next_entry` returned with `index`.
+    pub(super) fn tag_name(&self, index: usize) -> &str {
+        self.cursors.get(index).map_or("", |c| c.name.as_str())
     }
 
     /// Puts a cursor back on the heap, keyed by its next entry, if it has one.
@@ -117,8 +134,8 @@ impl TimeMerge {
         Ok(())
     }
 
-    /// Reads the cursor's next chunk from a fresh range over the snapshot.
-    fn refill(&mut self, index: usize) -> Result<(), StoreError> {
+    /// Reads the cursor's next chunk from `snapshot`.
+    fn refill(&mut self, index: usize, snapshot: &Snapshot) -> Result<(), StoreError> {
         let Some(cursor) = self.cursors.get_mut(index) else {
             return Ok(());
         };
@@ -133,9 +150,7 @@ impl TimeMerge {
         if lo > hi {
             return Ok(());
         }
-        let mut range = self
-            .snapshot
-            .range(&self.ks, tag_key(cursor.tag, lo)..=tag_key(cursor.tag, hi));
+        let mut range = snapshot.range(&self.ks, tag_key(cursor.tag, lo)..=tag_key(cursor.tag, hi));
         let mut last_time = None;
         while cursor.buffer.len() < self.chunk {
             let next = if self.reverse {

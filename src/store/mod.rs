@@ -8,6 +8,10 @@
 //! keyspace deletion, not a tombstone per row). Keys are described in `keys`, values in `row`,
 //! the one-row-per-key index of kv streams in `kv`.
 //!
+//! Reads: `scan` (tag by tag, or by time across tags with `merge`), `Store::tags` and the
+//! live `Replay` all read in pages (`page`) and hold no fjall snapshot or iterator between
+//! two pages, so a slow reader pins nothing in the store.
+//!
 //! Invariants:
 //! - Only the writer thread writes (`writer`). A durable batch is acknowledged only after
 //!   `persist(SyncData)` returned Ok. After a failed write or persist the store is poisoned:
@@ -20,6 +24,7 @@ mod keys;
 mod kv;
 mod live;
 mod merge;
+mod page;
 mod row;
 mod scan;
 mod writer;
@@ -29,7 +34,7 @@ pub use live::{LiveError, Replay, Subscription};
 pub use scan::{Scan, ScanSpec, TagSelection};
 pub use writer::Durability;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,7 +45,10 @@ use fjall::config::{FilterPolicy, PinningPolicy};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 
 use crate::catalog::{Table, codec};
-use crate::limits::{BLOCK_CACHE_BYTES, MEMTABLE_BYTES_MAX, WRITER_QUEUE_BATCHES_MAX};
+use crate::limits::{
+    BLOCK_CACHE_BYTES, MEMTABLE_BYTES_MAX, SCAN_PAGE_BYTES_MAX, SCAN_PAGE_ROWS_MAX,
+    WRITER_QUEUE_BATCHES_MAX,
+};
 use writer::Command;
 
 #[derive(Debug, Clone)]
@@ -292,10 +300,15 @@ impl Store {
             .and_then(|v| String::from_utf8(v.to_vec()).ok()))
     }
 
-    /// Every tag of a table as (id, name), in id order (first-written first), read lazily.
+    /// Every tag of a table as (id, name), in id order (first-written first), read lazily a
+    /// page at a time.
     pub fn tags(&self, table_id: u32) -> TagNames {
+        let lo = writer::tag_id_key(table_id, 0);
         TagNames {
-            iter: self.inner.tags.prefix(writer::tag_id_prefix(table_id)),
+            tags: self.inner.tags.clone(),
+            rest: page::KeyRange::inclusive(&lo, &writer::tag_id_key(table_id, u32::MAX)),
+            page: VecDeque::new(),
+            done: false,
         }
     }
 
@@ -326,23 +339,47 @@ impl Store {
     }
 }
 
-/// A table's tags, from `Store::tags`.
+/// A table's tags, from `Store::tags`. Read in pages like a scan (see `page`), so a listing
+/// read slowly pins nothing in the store; a tag added meanwhile may be listed.
 pub struct TagNames {
-    iter: fjall::Iter,
+    tags: Keyspace,
+    /// The dictionary ids not read yet.
+    rest: page::KeyRange,
+    page: VecDeque<(u32, String)>,
+    done: bool,
+}
+
+impl TagNames {
+    fn fill(&mut self) -> Result<(), StoreError> {
+        let mut iter = self.rest.open_latest(&self.tags);
+        let mut bytes = 0;
+        while self.page.len() < SCAN_PAGE_ROWS_MAX && bytes < SCAN_PAGE_BYTES_MAX {
+            let Some(guard) = iter.next() else {
+                self.done = true;
+                break;
+            };
+            let (key, value) = guard.into_inner()?;
+            self.rest.read_past(&key, false);
+            let id = scan::tag_id_of(&key)?;
+            bytes += value.len();
+            self.page.push_back((id, scan::name_of(id, &value)?));
+        }
+        Ok(())
+    }
 }
 
 impl Iterator for TagNames {
     type Item = Result<(u32, String), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let guard = self.iter.next()?;
-        Some((|| {
-            let (key, value) = guard.into_inner()?;
-            let id = scan::tag_id_of(&key)?;
-            let name = String::from_utf8(value.to_vec())
-                .map_err(|_| StoreError::Corrupt(format!("tag {id} name is not UTF-8")))?;
-            Ok((id, name))
-        })())
+        if self.page.is_empty()
+            && !self.done
+            && let Err(e) = self.fill()
+        {
+            self.done = true;
+            return Some(Err(e));
+        }
+        self.page.pop_front().map(Ok)
     }
 }
 

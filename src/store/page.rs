@@ -1,0 +1,129 @@
+//! Reading in pages, so that a long read pins nothing in the store between two pages.
+//!
+//! A fjall snapshot, and every iterator (each holds one), keeps alive every version of the
+//! LSM tree made after it was taken: the memtables flushed since, the tables compacted away
+//! since. A read that held one for the life of a slow response (a client that stops reading
+//! a large answer) made memory and disk grow with the rows ingested meanwhile. So a long read
+//! goes page by page: a page of entries is read from one snapshot into memory, the snapshot
+//! and its iterators are dropped, and the next page is read from a fresh snapshot, starting
+//! just past the last key read. What a read holds between pages is its page.
+//!
+//! Invariant: a `KeyRange` only ever shrinks, from the end a read comes from, and always to
+//! strictly past the last key read; so a read in pages returns each key at most once, in key
+//! order (reversed for a reverse read), whatever is written between the pages. Rows written
+//! ahead of the read's position may be seen, rows written behind it are not.
+
+use std::collections::VecDeque;
+use std::ops::Bound;
+
+use fjall::{Guard, Keyspace, Readable, Snapshot, UserKey, UserValue};
+
+use crate::limits::{SCAN_FIRST_PAGE_ROWS, SCAN_PAGE_BYTES_MAX, SCAN_PAGE_ROWS_MAX};
+
+/// The part of a key range a paged read has not read yet.
+#[derive(Debug, Clone)]
+pub(super) struct KeyRange {
+    lo: Bound<Vec<u8>>,
+    hi: Bound<Vec<u8>>,
+}
+
+impl KeyRange {
+    pub(super) fn inclusive(lo: &[u8], hi: &[u8]) -> KeyRange {
+        KeyRange {
+            lo: Bound::Included(lo.to_vec()),
+            hi: Bound::Included(hi.to_vec()),
+        }
+    }
+
+    pub(super) fn from(lo: &[u8]) -> KeyRange {
+        KeyRange {
+            lo: Bound::Included(lo.to_vec()),
+            hi: Bound::Unbounded,
+        }
+    }
+
+    pub(super) fn everything() -> KeyRange {
+        KeyRange {
+            lo: Bound::Unbounded,
+            hi: Bound::Unbounded,
+        }
+    }
+
+    /// An iterator over the range in `snapshot`.
+    pub(super) fn open(&self, snapshot: &Snapshot, ks: &Keyspace) -> fjall::Iter {
+        snapshot.range::<Vec<u8>, _>(ks, (self.lo.as_ref(), self.hi.as_ref()))
+    }
+
+    /// An iterator over the range in a snapshot of its own.
+    pub(super) fn open_latest(&self, ks: &Keyspace) -> fjall::Iter {
+        ks.range::<Vec<u8>, _>((self.lo.as_ref(), self.hi.as_ref()))
+    }
+
+    /// Drops `key` and everything before it in the read's direction from the range.
+    pub(super) fn read_past(&mut self, key: &[u8], reverse: bool) {
+        if reverse {
+            self.hi = Bound::Excluded(key.to_vec());
+        } else {
+            self.lo = Bound::Excluded(key.to_vec());
+        }
+    }
+}
+
+/// The next entry in the read's direction.
+pub(super) fn step(iter: &mut fjall::Iter, reverse: bool) -> Option<Guard> {
+    if reverse {
+        iter.next_back()
+    } else {
+        iter.next()
+    }
+}
+
+/// Entries read ahead from one snapshot, and how large the next page may be: pages start at
+/// `SCAN_FIRST_PAGE_ROWS`, so a read stopped early by a LIMIT reads little ahead, and double
+/// up to `SCAN_PAGE_ROWS_MAX`, so a long read opens few snapshots. A page also ends once its
+/// keys and values reach `SCAN_PAGE_BYTES_MAX` (after at least one entry).
+pub(super) struct Page {
+    entries: VecDeque<(UserKey, UserValue)>,
+    bytes: usize,
+    rows_max: usize,
+    next_rows_max: usize,
+}
+
+impl Page {
+    pub(super) fn new() -> Page {
+        Page {
+            entries: VecDeque::new(),
+            bytes: 0,
+            rows_max: 0,
+            next_rows_max: SCAN_FIRST_PAGE_ROWS,
+        }
+    }
+
+    /// Starts filling the next page; the last one must have been read.
+    pub(super) fn begin(&mut self) {
+        debug_assert!(
+            self.entries.is_empty(),
+            "BUG: a page filled before it was read"
+        );
+        self.bytes = 0;
+        self.rows_max = self.next_rows_max;
+        self.next_rows_max = (self.rows_max * 2).min(SCAN_PAGE_ROWS_MAX);
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(super) fn is_full(&self) -> bool {
+        self.entries.len() >= self.rows_max || self.bytes >= SCAN_PAGE_BYTES_MAX
+    }
+
+    pub(super) fn push(&mut self, key: UserKey, value: UserValue) {
+        self.bytes += key.len() + value.len();
+        self.entries.push_back((key, value));
+    }
+
+    pub(super) fn pop(&mut self) -> Option<(UserKey, UserValue)> {
+        self.entries.pop_front()
+    }
+}
