@@ -23,21 +23,21 @@ use crate::limits::{SCAN_FIRST_PAGE_ROWS, SCAN_PAGE_BYTES_MAX, SCAN_PAGE_ROWS_MA
 /// The part of a key range a paged read has not read yet.
 #[derive(Debug, Clone)]
 pub(super) struct KeyRange {
-    lo: Bound<Vec<u8>>,
-    hi: Bound<Vec<u8>>,
+    lo: Bound<UserKey>,
+    hi: Bound<UserKey>,
 }
 
 impl KeyRange {
     pub(super) fn inclusive(lo: &[u8], hi: &[u8]) -> KeyRange {
         KeyRange {
-            lo: Bound::Included(lo.to_vec()),
-            hi: Bound::Included(hi.to_vec()),
+            lo: Bound::Included(lo.into()),
+            hi: Bound::Included(hi.into()),
         }
     }
 
     pub(super) fn from(lo: &[u8]) -> KeyRange {
         KeyRange {
-            lo: Bound::Included(lo.to_vec()),
+            lo: Bound::Included(lo.into()),
             hi: Bound::Unbounded,
         }
     }
@@ -51,20 +51,22 @@ impl KeyRange {
 
     /// An iterator over the range in `snapshot`.
     pub(super) fn open(&self, snapshot: &Snapshot, ks: &Keyspace) -> fjall::Iter {
-        snapshot.range::<Vec<u8>, _>(ks, (self.lo.as_ref(), self.hi.as_ref()))
+        snapshot.range::<UserKey, _>(ks, (self.lo.as_ref(), self.hi.as_ref()))
     }
 
     /// An iterator over the range in a snapshot of its own.
     pub(super) fn open_latest(&self, ks: &Keyspace) -> fjall::Iter {
-        ks.range::<Vec<u8>, _>((self.lo.as_ref(), self.hi.as_ref()))
+        ks.range::<UserKey, _>((self.lo.as_ref(), self.hi.as_ref()))
     }
 
-    /// Drops `key` and everything before it in the read's direction from the range.
-    pub(super) fn read_past(&mut self, key: &[u8], reverse: bool) {
+    /// Drops `key` and everything before it in the read's direction from the range. Called
+    /// per entry: store keys are at most 16 bytes, which a `UserKey` holds inline, so this
+    /// neither allocates nor keeps the block the key came from.
+    pub(super) fn read_past(&mut self, key: &UserKey, reverse: bool) {
         if reverse {
-            self.hi = Bound::Excluded(key.to_vec());
+            self.hi = Bound::Excluded(key.clone());
         } else {
-            self.lo = Bound::Excluded(key.to_vec());
+            self.lo = Bound::Excluded(key.clone());
         }
     }
 }

@@ -220,7 +220,7 @@ impl Scan {
             }
             return Ok(Some((key, value)));
         }
-        if self.page.is_empty() {
+        if self.page.is_empty() && !matches!(self.cursor, Cursor::Done) {
             self.fill_page()?;
         }
         let Some((key, value)) = self.page.pop() else {
@@ -261,6 +261,7 @@ impl Scan {
         let page = &mut self.page;
         page.begin();
         let exhausted = match &mut self.cursor {
+            // Never called for these (see `next_entry`).
             Cursor::Done | Cursor::Merged(_) => true,
             Cursor::Range(range) => {
                 let mut iter = range.open(&snapshot, &self.ks);
