@@ -77,7 +77,8 @@ const _: () = assert!(CONNECTIONS_MAX * SCAN_PAGE_BYTES_MAX <= RSS_PEAK_BYTES_BU
 /// (at least one per tag; see `store::merge`).
 pub const MERGE_BUFFER_ROWS: usize = 8 << 10;
 /// Tags an ORDER BY time merges at once; above it the rows are sorted in memory instead,
-/// under `SORT_ROWS_MAX`. A merge cursor costs ~100 bytes, so this caps it near 6 MiB.
+/// under `SORT_ROWS_MAX`. A merge cursor costs ~100 bytes and its tag's name (kept so that
+/// a row's name costs no lookup), so this caps it near 6 MiB plus 64k names.
 pub const MERGE_TAGS_MAX: usize = 64 << 10;
 /// Memory GROUP BY groups and DISTINCT rows may hold per query (estimated; see
 /// `sql::aggregate`). 10,000 tags x a few aggregates, or a day of one-second buckets, fit.
