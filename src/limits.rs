@@ -65,13 +65,13 @@ pub const SORT_ROWS_MAX: usize = 1_000_000;
 /// Entries a scan reads ahead from one store snapshot (a page; see `store::page`). Between
 /// pages a scan holds no snapshot, so a client that stops reading pins its page and nothing
 /// in the store. The first page is small, so a LIMIT that stops a scan early reads little
-/// ahead; each next one is twice as large, up to the maximum. A page also ends once its keys
-/// and values reach `SCAN_PAGE_BYTES_MAX` (after at least one entry).
-pub const SCAN_FIRST_PAGE_ROWS: usize = 16;
-pub const SCAN_PAGE_ROWS_MAX: usize = 1024;
+/// ahead; each next one is larger, up to the maximum. A page also ends once its entries
+/// (slots, keys and values) reach `SCAN_PAGE_BYTES_MAX`, after at least one entry.
+pub const SCAN_FIRST_PAGE_ROWS: usize = 128;
+pub const SCAN_PAGE_ROWS_MAX: usize = 2048;
 pub const SCAN_PAGE_BYTES_MAX: usize = 128 << 10;
 const _: () = assert!(0 < SCAN_FIRST_PAGE_ROWS && SCAN_FIRST_PAGE_ROWS <= SCAN_PAGE_ROWS_MAX);
-// Every connection reading a page at once stays inside the peak RSS budget.
+// Every connection holding a full page at once stays inside the peak RSS budget.
 const _: () = assert!(CONNECTIONS_MAX * SCAN_PAGE_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 2);
 /// Rows an ORDER BY time over several tags buffers across all tags while it merges them
 /// (at least one per tag; see `store::merge`).

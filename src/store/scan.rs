@@ -265,7 +265,7 @@ impl Scan {
             Cursor::Done | Cursor::Merged(_) => true,
             Cursor::Range(range) => {
                 let mut iter = range.open(&snapshot, &self.ks);
-                loop {
+                let exhausted = loop {
                     if page.is_full() {
                         break false;
                     }
@@ -273,13 +273,16 @@ impl Scan {
                         break true;
                     };
                     let (key, value) = guard.into_inner()?;
-                    range.read_past(&key, reverse);
                     if is_tag {
                         let (tag, _) = decode_tag_key(&key).ok_or_else(|| undecodable(&key))?;
                         names.note(tag, None)?;
                     }
                     page.push(key, value);
+                };
+                if let Some(key) = page.last_key() {
+                    range.read_past(key, reverse);
                 }
+                exhausted
             }
             Cursor::TagByTag { tags, current } => {
                 let mut dictionary = None;
@@ -330,19 +333,27 @@ impl Scan {
                         }
                     };
                     let mut iter = tag.rows.open(&snapshot, &self.ks);
-                    loop {
+                    let mut read = false;
+                    let full = loop {
                         if page.is_full() {
-                            break 'tags false;
+                            break true;
                         }
                         let Some(guard) = step(&mut iter, reverse) else {
-                            break;
+                            break false;
                         };
                         let (key, value) = guard.into_inner()?;
-                        tag.rows.read_past(&key, reverse);
                         names.note(tag.tag, tag.name.take())?;
                         page.push(key, value);
+                        read = true;
+                    };
+                    if !full {
+                        *current = None;
+                        continue;
                     }
-                    *current = None;
+                    if let Some(key) = page.last_key().filter(|_| read) {
+                        tag.rows.read_past(key, reverse);
+                    }
+                    break false;
                 }
             }
         };
