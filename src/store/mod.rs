@@ -95,7 +95,7 @@ pub struct Store {
 }
 
 struct Inner {
-    /// For snapshots: a scan reads one consistent view (see `scan`).
+    /// For snapshots: each page of a scan is read from one (see `page`).
     db: Database,
     tags: Keyspace,
     tables: RwLock<HashMap<u32, Keyspace>>,
