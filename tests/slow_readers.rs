@@ -15,15 +15,15 @@ use std::time::{Duration, Instant};
 
 use common::{Server, enc, machbase_ddl, machbase_write_ok_as, query_csv};
 
-const WRITE_TIMEOUT_S: u64 = 3;
+const WRITE_TIMEOUT_S: u64 = 5;
 const ROWS_PER_BODY: u64 = 50_000;
-/// Rows in the table when the slow readers ask for all of it: about 46 MB of CSV, more than
+/// Rows in the table when the slow readers ask for all of it: about 35 MB of CSV, more than
 /// the slow reader takes during the test.
-const ROWS_BEFORE: u64 = 200_000;
+const ROWS_BEFORE: u64 = 150_000;
 /// Rows ingested beside the slow readers. Rows carry a 200-byte note so that the test is quick
 /// in a debug build: before the fix a reader kept every memtable written after it started,
-/// about 30 MiB per 100,000 such rows, so these cross the 64 MiB allowance with room to spare.
-const ROWS_BESIDE: u64 = 400_000;
+/// about 33 MiB per 100,000 such rows, so these cross the 64 MiB allowance with room to spare.
+const ROWS_BESIDE: u64 = 300_000;
 const RSS_GROWTH_KIB_MAX: u64 = 64 << 10;
 
 /// `count` CSV rows of 1,000 tags, one second apart per tag, starting at row `first`.
@@ -129,8 +129,9 @@ fn slow_readers_pin_neither_memory_nor_disk_and_a_stalled_one_is_dropped() {
     let rss_start = rss_kib(pid);
     let stored_start = stored_bytes(&s.dir);
 
-    // One client reads nothing. The other reads 128 KiB every 100 ms, enough for the server to
-    // see its socket drain within the write timeout, far too slowly to finish in this test.
+    // One client reads nothing. The other reads 64 KiB every 100 ms: enough for the kernel to
+    // report its socket writable within the write timeout (once a third of the send buffer,
+    // up to 4 MiB, has drained), too slow to finish in this test.
     let stalled = ask_everything(&s);
     let stalled_at = Instant::now();
     let slow = ask_everything(&s);
@@ -142,7 +143,7 @@ fn slow_readers_pin_neither_memory_nor_disk_and_a_stalled_one_is_dropped() {
         conn.set_read_timeout(Some(Duration::from_millis(100)))
             .unwrap();
         std::thread::spawn(move || {
-            let mut buf = vec![0u8; 128 << 10];
+            let mut buf = vec![0u8; 64 << 10];
             let mut tail = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 match conn.read(&mut buf) {
@@ -175,7 +176,7 @@ fn slow_readers_pin_neither_memory_nor_disk_and_a_stalled_one_is_dropped() {
             };
             // The server's end has no inode until the server accepts the connection.
             let mut queued = None;
-            let watch_until = stalled_at + Duration::from_secs(3 * WRITE_TIMEOUT_S + 5);
+            let watch_until = stalled_at + Duration::from_secs(WRITE_TIMEOUT_S + 5);
             while ingesting.load(Ordering::Relaxed) || Instant::now() < watch_until {
                 seen.rss_max_kib = seen.rss_max_kib.max(rss_kib(pid));
                 if seen.closed.is_none() {
@@ -258,8 +259,8 @@ fn slow_readers_pin_neither_memory_nor_disk_and_a_stalled_one_is_dropped() {
         "{stored} bytes stored for {rows} rows after the slow readers left; at most {stored_max} \
          expected ({stored_start} for {ROWS_BEFORE} rows before them)"
     );
-    // Every row is there, and the server still answers.
-    let count = query_csv(&s, "select count(*) from t");
-    assert_eq!(count, format!("count(*)\n{extra}\n\n"));
+    // The rows are there (one tag's, to keep a debug build quick), and the server answers.
+    let count = query_csv(&s, "select count(*) from t where name = 'tag-7'");
+    assert_eq!(count, format!("count(*)\n{}\n\n", extra / 1000));
     assert!(s.stop().success());
 }
