@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::limits::{
     BODY_BYTES_MAX_DEFAULT, CONNECTIONS_MAX_DEFAULT, INFLATE_RATIO_MAX_DEFAULT,
-    INFLATED_BYTES_MAX_DEFAULT, SYNC_INTERVAL_MS_DEFAULT,
+    INFLATED_BYTES_MAX_DEFAULT, SYNC_INTERVAL_MS_DEFAULT, WRITE_TIMEOUT_MS_DEFAULT,
 };
 
 pub const DEFAULT_DATA_DIR: &str = "./tidegate-data";
@@ -35,6 +35,8 @@ pub struct Config {
     /// Open connections over all listeners.
     pub connections_max: usize,
     pub threads: usize,
+    /// How long a response write may wait for the client to accept any byte.
+    pub write_timeout: Duration,
     /// Password of Machbase's `sys` user for `POST /web/api/login`.
     pub password: String,
 }
@@ -80,6 +82,8 @@ Options:
                           only when every connection is in a request
                           (env TIDEGATE_MAX_CONNECTIONS; default 1024)
   --threads N             executor threads (env TIDEGATE_THREADS; default: the CPU count, at most 4)
+  --write-timeout DUR     close a connection whose client accepts no byte of a reply for this
+                          long, e.g. 60s or 2000ms (env TIDEGATE_WRITE_TIMEOUT; default 60s)
   --password PASSWORD     password of the user sys for Machbase's POST /web/api/login
                           (env TIDEGATE_PASSWORD, which other users cannot read from the
                           process list; default manager)
@@ -179,6 +183,9 @@ pub fn parse(
     let mut connections_max = env("TIDEGATE_MAX_CONNECTIONS")
         .map(|v| parse_connections(&v, "TIDEGATE_MAX_CONNECTIONS"))
         .transpose()?;
+    let mut write_timeout = env("TIDEGATE_WRITE_TIMEOUT")
+        .map(|v| parse_duration(&v))
+        .transpose()?;
     let mut threads = env("TIDEGATE_THREADS")
         .map(|v| {
             v.trim()
@@ -211,6 +218,7 @@ pub fn parse(
             "--listen" => listen_flags.extend(parse_listen(&value()?)?),
             "--snapshot-listen" => snapshot_flags.extend(parse_listen(&value()?)?),
             "--sync-interval" => sync_interval = Some(parse_duration(&value()?)?),
+            "--write-timeout" => write_timeout = Some(parse_duration(&value()?)?),
             "--body-bytes-max" => body_bytes_max = Some(parse_bytes(&value()?, &flag)?),
             "--inflated-bytes-max" => inflated_bytes_max = Some(parse_bytes(&value()?, &flag)?),
             "--inflate-ratio-max" => inflate_ratio_max = Some(parse_count(&value()?, &flag)?),
@@ -252,6 +260,7 @@ pub fn parse(
         inflate_ratio_max: inflate_ratio_max.unwrap_or(INFLATE_RATIO_MAX_DEFAULT),
         connections_max: connections_max.unwrap_or(CONNECTIONS_MAX_DEFAULT),
         threads,
+        write_timeout: write_timeout.unwrap_or(Duration::from_millis(WRITE_TIMEOUT_MS_DEFAULT)),
         password: match password {
             Some(p) if p.is_empty() => return Err("the password must not be empty".into()),
             Some(p) => p,
@@ -288,6 +297,7 @@ mod tests {
         );
         assert_eq!(c.snapshot_listen, vec!["127.0.0.1:8123".parse().unwrap()]);
         assert_eq!(c.sync_interval, Duration::from_secs(1));
+        assert_eq!(c.write_timeout, Duration::from_secs(60));
         assert_eq!(c.password, "manager");
         assert_eq!(c.inflate_ratio_max, 200);
         assert_eq!(c.connections_max, 1024);
@@ -324,6 +334,36 @@ mod tests {
                 .then(|| "lots".to_string()))
             .unwrap_err(),
             "invalid TIDEGATE_INFLATE_RATIO_MAX `lots` (use a whole number from 1 up)"
+        );
+    }
+
+    #[test]
+    fn write_timeout_from_flag_or_environment() {
+        let env = |k: &str| (k == "TIDEGATE_WRITE_TIMEOUT").then(|| "90s".to_string());
+        assert_eq!(
+            serve(parse(args(&[]), env).unwrap()).write_timeout,
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            serve(parse(args(&["--write-timeout", "2000ms"]), env).unwrap()).write_timeout,
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            serve(parse(args(&["--write-timeout=2s"]), |_| None).unwrap()).write_timeout,
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            parse(args(&["--write-timeout", "soon"]), |_| None).unwrap_err(),
+            "invalid duration `soon` (use e.g. 1000ms or 1s)"
+        );
+        assert_eq!(
+            parse(args(&["--write-timeout", "0s"]), |_| None).unwrap_err(),
+            "invalid duration `0s`: must be between 1ms and 2^64 ms"
+        );
+        assert!(
+            parse(args(&[]), |k| (k == "TIDEGATE_WRITE_TIMEOUT")
+                .then(|| "x".into()))
+            .is_err()
         );
     }
 

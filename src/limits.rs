@@ -104,8 +104,9 @@ pub const HEAD_READ_TIMEOUT_MS: u64 = 30_000;
 pub const KEEP_ALIVE_IDLE_TIMEOUT_MS: u64 = 10_000;
 /// Time allowed between two reads of a request body.
 pub const BODY_READ_IDLE_TIMEOUT_MS: u64 = 60_000;
-/// Time allowed for one response write to make progress.
-pub const WRITE_TIMEOUT_MS: u64 = 60_000;
+/// Default of `--write-timeout`: a connection whose client accepts no byte of a reply for this
+/// long is closed. Any byte accepted restarts the wait (see `server::write_all_progressing`).
+pub const WRITE_TIMEOUT_MS_DEFAULT: u64 = 60_000;
 
 /// Largest JSON request object read whole (query requests, not ingest bodies).
 pub const CONTROL_BODY_BYTES_MAX: usize = 1 << 20;
@@ -125,14 +126,23 @@ pub const EXECUTOR_STACK_BYTES: usize = 16 << 20;
 pub const ALIAS_COPY_NODES_MAX: usize = 64 << 10;
 /// Rows a query may hold in memory to sort them (ORDER BY not served by the key order).
 pub const SORT_ROWS_MAX: usize = 1_000_000;
-/// Rows an ORDER BY time over several tags buffers across all tags while it merges them
-/// (at least one per tag; see `store::merge`).
-pub const MERGE_BUFFER_ROWS: usize = 8 << 10;
+/// Entries a scan reads ahead from one store snapshot (a page; see `store::page`). Between
+/// pages a scan holds no snapshot, so a client that stops reading pins its page and nothing
+/// in the store. The first page is small, so a LIMIT that stops a scan early reads little
+/// ahead; each next one is larger, up to the maximum. A page also ends once its entries
+/// (slots, keys and values) reach `SCAN_PAGE_BYTES_MAX`, after at least one entry.
+pub const SCAN_FIRST_PAGE_ROWS: usize = 128;
+pub const SCAN_PAGE_ROWS_MAX: usize = 2048;
+pub const SCAN_PAGE_BYTES_MAX: usize = 128 << 10;
+const _: () = assert!(0 < SCAN_FIRST_PAGE_ROWS && SCAN_FIRST_PAGE_ROWS <= SCAN_PAGE_ROWS_MAX);
+// Every connection holding a full page at once stays inside the peak RSS budget.
+const _: () = assert!(SCAN_PAGE_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 64);
 /// Tags whose rows an ORDER BY time over several tags keeps decoded at once; the others are
 /// known by their next time only and re-opened when their turn comes.
 pub const MERGE_OPEN_TAGS_MAX: usize = 16;
 /// Tags an ORDER BY time merges at once; above it the rows are sorted in memory instead,
-/// under `SORT_ROWS_MAX`. A merge cursor costs ~100 bytes, so this caps it near 6 MiB.
+/// under `SORT_ROWS_MAX`. A merge cursor costs ~100 bytes and its tag's name (kept so that
+/// a row's name costs no lookup), so this caps it near 6 MiB plus 64k names.
 pub const MERGE_TAGS_MAX: usize = 64 << 10;
 /// Memory GROUP BY groups and DISTINCT rows may hold per query (estimated; see
 /// `sql::aggregate`). 10,000 tags x a few aggregates, or a day of one-second buckets, fit.

@@ -84,6 +84,7 @@ fn serve(config: Config) -> Result<(), String> {
     let server = Server::new(
         config.body_bytes_max,
         config.connections_max,
+        config.write_timeout,
         Arc::new(api::busy),
     );
     let app = Arc::new(App {

@@ -27,6 +27,7 @@ pub use machbase::{
 
 use std::fmt::Write;
 
+use crate::limits::RESPONSE_CHUNK_BYTES;
 use crate::server::BodySource;
 use crate::sql::{QueryError, ResultColumn, RowSource};
 use crate::value::Value;
@@ -129,6 +130,11 @@ impl BodySource for QueryBody {
             }
             self.count += 1;
             self.encoder.row(&self.columns, &self.row, out)?;
+            // The server writes `out` once it holds a chunk: stopping here keeps what a reply
+            // buffers to one chunk and one row, however wide its rows are.
+            if out.len() >= RESPONSE_CHUNK_BYTES {
+                break;
+            }
         }
         Ok(true)
     }
@@ -237,6 +243,50 @@ pub fn plain_text(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::VecSource;
+
+    /// Each row's first value as text, one per line.
+    struct Lines;
+    impl Encoder for Lines {
+        fn begin(&mut self, _: &[ResultColumn], _: &mut Vec<u8>) {}
+        fn row(
+            &mut self,
+            _: &[ResultColumn],
+            row: &[Value],
+            out: &mut Vec<u8>,
+        ) -> Result<(), String> {
+            out.extend_from_slice(plain_text(&row[0]).as_bytes());
+            out.push(b'\n');
+            Ok(())
+        }
+        fn end(&mut self, _: u64, _: &mut Vec<u8>) {}
+    }
+
+    #[test]
+    fn a_chunk_holds_at_most_one_row_past_the_chunk_size() {
+        let wide = "w".repeat(RESPONSE_CHUNK_BYTES / 4);
+        let rows: Vec<Vec<Value>> = (0..100).map(|_| vec![Value::Str(wide.clone())]).collect();
+        let mut body = QueryBody::new(
+            Vec::new(),
+            Box::new(VecSource(rows.into_iter())),
+            Box::new(Lines),
+        );
+        let (mut out, mut chunks) = (Vec::new(), 0);
+        loop {
+            out.clear();
+            let more = body.next_chunk(&mut out).unwrap();
+            assert!(
+                out.len() <= RESPONSE_CHUNK_BYTES + wide.len() + 1,
+                "{}",
+                out.len()
+            );
+            chunks += 1;
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(chunks, 26, "4 rows of a quarter chunk fill one chunk");
+    }
 
     #[test]
     fn json_strings_and_floats() {

@@ -14,7 +14,7 @@ use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::net::TcpStream;
 
 use super::chunked::{ChunkedDecoder, ChunkedError};
-use crate::limits::{BODY_READ_IDLE_TIMEOUT_MS, READ_CHUNK_BYTES, WRITE_TIMEOUT_MS};
+use crate::limits::{BODY_READ_IDLE_TIMEOUT_MS, READ_CHUNK_BYTES, WRITE_TIMEOUT_MS_DEFAULT};
 
 /// The buffered read side of a connection, handed from request to request. Its buffer is
 /// allocated at the first read and given back between requests (`release`), so an idle
@@ -200,7 +200,10 @@ impl Body {
                         .reader
                         .stream
                         .write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-                    if let Err(e) = with_timeout(WRITE_TIMEOUT_MS, "write timed out", write).await {
+                    // 25 bytes into a connection that has sent nothing back yet: they never
+                    // wait for the client, so the configured `--write-timeout` is not needed.
+                    let timeout_ms = WRITE_TIMEOUT_MS_DEFAULT;
+                    if let Err(e) = with_timeout(timeout_ms, "write timed out", write).await {
                         return Err(self.fail(BodyErrorKind::Io, e.to_string()));
                     }
                 }

@@ -9,8 +9,12 @@
 //! Guards, all from `limits`: at most `--max-connections` connections over all listeners
 //! (`admission`); a kept-alive connection may wait `KEEP_ALIVE_IDLE_TIMEOUT_MS` for its next
 //! request; a head must arrive within `HEAD_READ_TIMEOUT_MS` (from the connection's start for
-//! the first, from its first byte for later ones) and fit `HEAD_BYTES_MAX`; body reads time out after
-//! `BODY_READ_IDLE_TIMEOUT_MS` idle; a body over `body_bytes_max` is refused. After a reply to a
+//! the first, from its first byte for later ones) and fit `HEAD_BYTES_MAX`; body reads time
+//! out after `BODY_READ_IDLE_TIMEOUT_MS` idle; a body over `body_bytes_max` is refused; a reply
+//! whose client accepts no byte for `write_timeout` is abandoned and its connection closed
+//! (any byte accepted restarts that wait, so a slow reader keeps its connection). While a
+//! reply waits, it holds one `RESPONSE_CHUNK_BYTES` chunk and its body source, which holds
+//! no store snapshot between series (`store::read`). After a reply to a
 //! request whose body was not read, at most `BODY_DRAIN_BYTES_MAX` are drained, else the
 //! connection is closed: a rejected upload is never read to its end.
 //!
@@ -41,7 +45,7 @@ use smol::net::{TcpListener, TcpStream};
 use crate::limits::{
     BODY_DRAIN_BYTES_MAX, CONNECTIONS_REFUSING_MAX, HEAD_BYTES_MAX, HEAD_READ_TIMEOUT_MS,
     HEADERS_MAX, KEEP_ALIVE_IDLE_TIMEOUT_MS, REFUSAL_HEAD_READ_TIMEOUT_MS, RESPONSE_CHUNK_BYTES,
-    RETRY_AFTER_S, WRITE_TIMEOUT_MS,
+    RETRY_AFTER_S,
 };
 use admission::{Admission, Ticket};
 use http::{ConnReader, reason_phrase, with_timeout};
@@ -66,10 +70,17 @@ pub struct Server {
     /// Closed at shutdown; waking every idle connection and accept loop.
     stop: (smol::channel::Sender<()>, smol::channel::Receiver<()>),
     body_bytes_max: u64,
+    /// How long a reply may wait for its client to accept any byte (`--write-timeout`).
+    write_timeout: Duration,
 }
 
 impl Server {
-    pub fn new(body_bytes_max: u64, connections_max: usize, busy_reply: BusyReply) -> Arc<Server> {
+    pub fn new(
+        body_bytes_max: u64,
+        connections_max: usize,
+        write_timeout: Duration,
+        busy_reply: BusyReply,
+    ) -> Arc<Server> {
         Arc::new(Server {
             shutting_down: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
@@ -78,6 +89,7 @@ impl Server {
             busy_reply,
             stop: smol::channel::bounded(1),
             body_bytes_max,
+            write_timeout,
         })
     }
 
@@ -491,9 +503,10 @@ impl Server {
             head.push_str("Connection: keep-alive\r\n");
         }
         head.push_str("\r\n");
+        let timeout = self.write_timeout;
         let write = |bytes: Vec<u8>| {
             let mut s = stream.clone();
-            async move { with_timeout(WRITE_TIMEOUT_MS, "write timed out", s.write_all(&bytes)).await }
+            async move { write_all_progressing(&mut s, &bytes, timeout).await }
         };
         match response.body {
             ResponseBody::Bytes(body) => {
@@ -589,12 +602,7 @@ impl Server {
             };
             if !buf.is_empty() {
                 let framed = frame(&buf, http10);
-                with_timeout(
-                    WRITE_TIMEOUT_MS,
-                    "write timed out",
-                    stream.write_all(&framed),
-                )
-                .await?;
+                write_all_progressing(stream, &framed, self.write_timeout).await?;
                 stream.flush().await?;
             }
             if !more {
@@ -602,15 +610,37 @@ impl Server {
             }
         }
         if !http10 {
-            with_timeout(
-                WRITE_TIMEOUT_MS,
-                "write timed out",
-                stream.write_all(b"0\r\n\r\n"),
-            )
-            .await?;
+            write_all_progressing(stream, b"0\r\n\r\n", self.write_timeout).await?;
         }
         Ok(())
     }
+}
+
+/// Writes all of `bytes`, failing with `TimedOut` once the socket has taken no byte for
+/// `timeout`; every byte taken restarts the wait, so the rule holds however a reply is cut
+/// into writes. The timer is polled first: when it fires, the connection is given up without
+/// one more write attempt. Such an attempt can still succeed on a client that reads nothing
+/// (the kernel reports a socket writable only once a third of its send buffer is free, and
+/// the room below that mark, or what its accounting frees later, takes a last slice), which
+/// used to restart the wait once and drop such clients only after twice the timeout. A client
+/// keeps its connection by reading enough for the kernel to wake the writer within `timeout`.
+async fn write_all_progressing(
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    timeout: Duration,
+) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let timed_out = async {
+            smol::Timer::after(timeout).await;
+            Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out"))
+        };
+        let written = smol::future::or(timed_out, stream.write(bytes)).await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        bytes = bytes.get(written..).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Resolves once the peer closed its side or the socket failed. Bytes the client sends in

@@ -1,9 +1,10 @@
 //! Machbase's virtual tables over a tag table T: `V$T_STAT` (per-tag statistics) and
 //! `_T_META` (the tag list), readable with any SELECT.
 //!
-//! `V$T_STAT` is computed by scanning at query time, one tag at a time: exact whatever
-//! happened (crashes, deletes), costing a read of each selected tag's rows. A `NAME = 'x'` or
-//! `NAME IN (...)` condition reads only those tags. The value statistics use the first
+//! `V$T_STAT` is computed at query time by one scan of the selected tags' rows, tag after
+//! tag in id order: exact whatever happened (crashes, deletes), costing a read of those rows,
+//! with each tag's name from the scan (which walks the tag dictionary alongside the rows, so
+//! a name costs no lookup). A `NAME = 'x'` or `NAME IN (...)` condition reads only those tags. The value statistics use the first
 //! SUMMARIZED column, else the first numeric column (the peer has no value statistics
 //! without SUMMARIZED; tidegate is lenient). RECENT_ROW_TIME is the newest time, since the
 //! store keeps no arrival order for tag rows.
@@ -13,7 +14,7 @@
 use std::sync::Arc;
 
 use super::QueryError;
-use super::exec::RowSource;
+use super::exec::{RowSource, VecSource};
 use super::plan::{KeyColumns, Planned};
 use super::schema::{ResultColumn, Schema};
 use crate::app::App;
@@ -132,26 +133,36 @@ impl Virtual {
     }
 
     pub fn open(self, app: &App, planned: Planned) -> Result<Box<dyn RowSource>, QueryError> {
-        let (table, stat) = match self {
-            Virtual::Stat(t) => (t, true),
-            Virtual::Meta(t) => (t, false),
-        };
-        let tags = if planned.empty {
-            Tags::Listed(Vec::new().into_iter())
-        } else {
-            match planned.spec.tags {
-                TagSelection::All => Tags::All(app.store.tags(table.id)),
-                TagSelection::Ids(ids) => Tags::Listed(ids.into_iter()),
+        match self {
+            Virtual::Stat(table) => {
+                if planned.empty {
+                    return Ok(Box::new(VecSource(Vec::new().into_iter())));
+                }
+                let spec = ScanSpec {
+                    tags: planned.spec.tags,
+                    ..ScanSpec::all()
+                };
+                Ok(Box::new(StatRows {
+                    scan: Some(app.store.scan(&table, spec)?),
+                    value: value_column(&table),
+                    table,
+                    row: Vec::new(),
+                    tag: None,
+                }))
             }
-        };
-        Ok(Box::new(TagRows {
-            store: app.store.clone(),
-            value: value_column(&table),
-            table,
-            tags,
-            stat,
-            row: Vec::new(),
-        }))
+            Virtual::Meta(table) => {
+                let tags = match planned.spec.tags {
+                    _ if planned.empty => Tags::Listed(Vec::new().into_iter()),
+                    TagSelection::All => Tags::All(app.store.tags(table.id)),
+                    TagSelection::Ids(ids) => Tags::Listed(ids.into_iter()),
+                };
+                Ok(Box::new(TagRows {
+                    store: app.store.clone(),
+                    table,
+                    tags,
+                }))
+            }
+        }
     }
 }
 
@@ -160,98 +171,136 @@ enum Tags {
     Listed(std::vec::IntoIter<u32>),
 }
 
+/// `_T_META`: one row per tag.
 struct TagRows {
     store: crate::store::Store,
     table: Arc<Table>,
-    value: Option<usize>,
     tags: Tags,
-    stat: bool,
-    row: Vec<Value>,
-}
-
-impl TagRows {
-    fn next_tag(&mut self) -> Result<Option<(u32, String)>, QueryError> {
-        match &mut self.tags {
-            Tags::All(names) => Ok(names.next().transpose()?),
-            Tags::Listed(ids) => {
-                for id in ids.by_ref() {
-                    if let Some(name) = self.store.tag_name(self.table.id, id)? {
-                        return Ok(Some((id, name)));
-                    }
-                }
-                Ok(None)
-            }
-        }
-    }
-
-    /// One `V$T_STAT` row from a scan of the tag's rows.
-    fn stat(&mut self, id: u32, name: String, out: &mut Vec<Value>) -> Result<bool, QueryError> {
-        let spec = ScanSpec {
-            tags: TagSelection::Ids(vec![id]),
-            ..ScanSpec::all()
-        };
-        let mut scan: Scan = self.store.scan(&self.table, spec)?;
-        let time_at = self.table.time_column.unwrap_or(usize::MAX);
-        let mut count = 0i64;
-        let (mut min_t, mut max_t) = (None::<i64>, None::<i64>);
-        let mut min_v: Option<(f64, i64)> = None;
-        let mut max_v: Option<(f64, i64)> = None;
-        while scan.next_row(&mut self.row)? {
-            let Some(Value::Time(t)) = self.row.get(time_at) else {
-                continue;
-            };
-            let t = *t;
-            count += 1;
-            min_t = Some(min_t.map_or(t, |m| m.min(t)));
-            max_t = Some(max_t.map_or(t, |m| m.max(t)));
-            if let Some(v) = self
-                .value
-                .and_then(|i| self.row.get(i))
-                .filter(|v| !v.is_null())
-                .and_then(Value::as_f64)
-            {
-                if min_v.is_none_or(|(m, _)| v < m) {
-                    min_v = Some((v, t));
-                }
-                if max_v.is_none_or(|(m, _)| v > m) {
-                    max_v = Some((v, t));
-                }
-            }
-        }
-        if count == 0 {
-            // A tag whose rows were all deleted: the peer keeps no statistics row for it.
-            return Ok(false);
-        }
-        let t = |v: Option<i64>| v.map_or(Value::Null, Value::Time);
-        out.clear();
-        out.extend([
-            Value::Str(name),
-            Value::Int(count),
-            t(min_t),
-            t(max_t),
-            min_v.map_or(Value::Null, |(v, _)| Value::Float(v)),
-            t(min_v.map(|(_, t)| t)),
-            max_v.map_or(Value::Null, |(v, _)| Value::Float(v)),
-            t(max_v.map(|(_, t)| t)),
-            t(max_t),
-        ]);
-        Ok(true)
-    }
 }
 
 impl RowSource for TagRows {
     fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
-        while let Some((id, name)) = self.next_tag()? {
-            if !self.stat {
-                out.clear();
-                out.push(Value::Int(i64::from(id)));
-                out.push(Value::Str(name));
-                return Ok(true);
+        let tag = match &mut self.tags {
+            Tags::All(names) => names.next().transpose()?,
+            Tags::Listed(ids) => loop {
+                let Some(id) = ids.next() else { break None };
+                if let Some(name) = self.store.tag_name(self.table.id, id)? {
+                    break Some((id, name));
+                }
+            },
+        };
+        let Some((id, name)) = tag else {
+            return Ok(false);
+        };
+        out.clear();
+        out.push(Value::Int(i64::from(id)));
+        out.push(Value::Str(name));
+        Ok(true)
+    }
+}
+
+/// `V$T_STAT`: the statistics of each tag, gathered from one scan, a tag's rows in a run.
+struct StatRows {
+    /// Dropped once it ends.
+    scan: Option<Scan>,
+    table: Arc<Table>,
+    value: Option<usize>,
+    row: Vec<Value>,
+    /// The statistics of the tag being read.
+    tag: Option<TagStat>,
+}
+
+struct TagStat {
+    name: String,
+    count: i64,
+    min_time: i64,
+    max_time: i64,
+    min_value: Option<(f64, i64)>,
+    max_value: Option<(f64, i64)>,
+}
+
+impl TagStat {
+    fn new(name: &str, time: i64) -> TagStat {
+        TagStat {
+            name: name.to_owned(),
+            count: 0,
+            min_time: time,
+            max_time: time,
+            min_value: None,
+            max_value: None,
+        }
+    }
+
+    fn add(&mut self, time: i64, value: Option<f64>) {
+        self.count += 1;
+        self.min_time = self.min_time.min(time);
+        self.max_time = self.max_time.max(time);
+        if let Some(v) = value {
+            if self.min_value.is_none_or(|(m, _)| v < m) {
+                self.min_value = Some((v, time));
             }
-            if self.stat(id, name, out)? {
-                return Ok(true);
+            if self.max_value.is_none_or(|(m, _)| v > m) {
+                self.max_value = Some((v, time));
             }
         }
-        Ok(false)
+    }
+
+    fn write(self, out: &mut Vec<Value>) {
+        let t = |v: Option<i64>| v.map_or(Value::Null, Value::Time);
+        out.clear();
+        out.extend([
+            Value::Str(self.name),
+            Value::Int(self.count),
+            Value::Time(self.min_time),
+            Value::Time(self.max_time),
+            self.min_value.map_or(Value::Null, |(v, _)| Value::Float(v)),
+            t(self.min_value.map(|(_, t)| t)),
+            self.max_value.map_or(Value::Null, |(v, _)| Value::Float(v)),
+            t(self.max_value.map(|(_, t)| t)),
+            // The store keeps no arrival order for tag rows: the newest time stands in.
+            Value::Time(self.max_time),
+        ]);
+    }
+}
+
+impl RowSource for StatRows {
+    fn next_row(&mut self, out: &mut Vec<Value>) -> Result<bool, QueryError> {
+        let time_at = self.table.time_column.unwrap_or(usize::MAX);
+        let name_at = self.table.tag_column.unwrap_or(usize::MAX);
+        while let Some(scan) = self.scan.as_mut() {
+            if !scan.next_row(&mut self.row)? {
+                self.scan = None;
+                break;
+            }
+            let (Some(Value::Time(time)), Some(Value::Str(name))) =
+                (self.row.get(time_at), self.row.get(name_at))
+            else {
+                continue;
+            };
+            let value = self
+                .value
+                .and_then(|i| self.row.get(i))
+                .filter(|v| !v.is_null())
+                .and_then(Value::as_f64);
+            // A tag's rows come in one run: a new name ends the tag before it.
+            match &mut self.tag {
+                Some(stat) if stat.name == *name => stat.add(*time, value),
+                slot => {
+                    let mut next = TagStat::new(name, *time);
+                    next.add(*time, value);
+                    if let Some(done) = slot.replace(next) {
+                        done.write(out);
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        match self.tag.take() {
+            Some(stat) => {
+                stat.write(out);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 }

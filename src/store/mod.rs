@@ -34,9 +34,9 @@ mod keys;
 mod keyspaces;
 mod kv;
 mod live;
-mod merge;
 #[cfg(test)]
 mod model_tests;
+mod page;
 mod parts;
 mod read;
 mod row;
@@ -224,6 +224,24 @@ fn table_keyspace_options() -> KeyspaceCreateOptions {
         .index_block_pinning_policy(PinningPolicy::disabled())
 }
 
+/// The tag dictionary is read by point lookups (a listed tag's id, a name) as well as in id
+/// order. fjall builds one bloom filter block and one index block per table unless told to
+/// partition them; a table's filter is pinned in memory only in level 0, and any other block
+/// goes through the block cache, which admits no block larger than its share of one cache
+/// shard (`BLOCK_CACHE_BYTES` / (4 x CPUs, rounded up to a power of two) x 0.8: 819 KiB on 2
+/// CPUs, 410 KiB on 4). A filter built in level 0 takes about 4.8 bytes per tag (two keys of
+/// 19 bits), so past about 175,000 tags on 2 CPUs (half that on 4) it outgrows that once its
+/// table leaves level 0, which a restart's compaction does at once; then every lookup re-read
+/// and checksummed the whole filter from disk, 150-300 us each and growing with the tag
+/// count. Partitioned, a lookup loads one small filter partition and one index partition
+/// through the cache, at any tag count. fjall keeps a keyspace's options from its creation,
+/// so this applies to data directories created since.
+fn tag_dictionary_options() -> KeyspaceCreateOptions {
+    KeyspaceCreateOptions::default()
+        .filter_block_partitioning_policy(PinningPolicy::all(true))
+        .index_block_partitioning_policy(PinningPolicy::all(true))
+}
+
 impl Store {
     pub fn open(dir: &Path, sync_interval: Duration) -> Result<Opened, StoreError> {
         Self::open_with(dir, sync_interval, HeadBounds::default())
@@ -265,7 +283,7 @@ impl Store {
             .manual_journal_persist(true)
             .open()?;
         let meta = db.keyspace(META, KeyspaceCreateOptions::default)?;
-        let tags = db.keyspace(TAGS, KeyspaceCreateOptions::default)?;
+        let tags = db.keyspace(TAGS, tag_dictionary_options)?;
 
         check_format(&meta, dir)?;
         let mut tables = Vec::new();
@@ -427,11 +445,14 @@ impl Store {
             .and_then(|v| String::from_utf8(v.to_vec()).ok()))
     }
 
-    /// Every tag of a table as (id, name), in id order (first-written first), read lazily.
+    /// Every tag of a table as (id, name), in id order (first-written first), read lazily a
+    /// page at a time, holding nothing in the store between pages.
     pub fn tags(&self, table_id: u32) -> TagNames {
-        TagNames {
-            iter: self.inner.tags.prefix(writer::tag_id_prefix(table_id)),
-        }
+        TagNames(read::Dictionary::new(
+            self.inner.tags.clone(),
+            table_id,
+            false,
+        ))
     }
 
     /// Whether the table has more than `n` tags; reads at most `n + 1` dictionary entries.
@@ -592,22 +613,13 @@ fn replay(
 }
 
 /// A table's tags, from `Store::tags`.
-pub struct TagNames {
-    iter: fjall::Iter,
-}
+pub struct TagNames(read::Dictionary);
 
 impl Iterator for TagNames {
     type Item = Result<(u32, String), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let guard = self.iter.next()?;
-        Some((|| {
-            let (key, value) = guard.into_inner()?;
-            let id = scan::tag_id_of(&key)?;
-            let name = String::from_utf8(value.to_vec())
-                .map_err(|_| StoreError::Corrupt(format!("tag {id} name is not UTF-8")))?;
-            Ok((id, name))
-        })())
+        self.0.next().transpose()
     }
 }
 

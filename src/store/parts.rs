@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use fjall::Keyspace;
 
+use super::keys::{time_bytes, time_from_bytes};
 use crate::bytes::{Reader, put_varint};
 
 /// A sealed part as the manifest lists it, with its open keyspace.
@@ -191,15 +192,6 @@ pub(super) fn keyspace_name(table_id: u32, id: u64) -> String {
 pub(super) fn parse_keyspace_name(name: &str) -> Option<(u32, u64)> {
     let (table, id) = name.strip_prefix('p')?.split_once('_')?;
     Some((table.parse().ok()?, id.parse().ok()?))
-}
-
-/// A time as key bytes: big-endian with the sign bit flipped, so byte order is time order.
-pub(super) fn time_bytes(t: i64) -> [u8; 8] {
-    ((t as u64) ^ (1 << 63)).to_be_bytes()
-}
-
-pub(super) fn time_from_bytes(b: [u8; 8]) -> i64 {
-    (u64::from_be_bytes(b) ^ (1 << 63)) as i64
 }
 
 /// A tag table chunk's key.
