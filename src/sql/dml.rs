@@ -222,14 +222,17 @@ pub async fn delete(app: &App, delete: &Delete, params: &[Value]) -> Result<u64,
     Ok(app.store.delete(&table, planned.spec).await?)
 }
 
-/// Evaluates every sub-expression without column references.
+/// Evaluates every sub-expression without column references. A `LIKE` pattern that only now
+/// became a literal is compiled as binding compiles one (`eval::like`).
 pub(super) fn fold(b: super::eval::Bound, now_ns: i64) -> super::eval::Bound {
-    use super::eval::Bound;
+    use super::eval::{Bound, like};
     fn constant(b: &Bound) -> bool {
         match b {
             Bound::Literal(_) | Bound::Now => true,
             Bound::Column(_) | Bound::Aggregate(..) => false,
-            Bound::Neg(x) | Bound::Not(x) | Bound::IsNull(x, _) => constant(x),
+            Bound::Neg(x) | Bound::Not(x) | Bound::IsNull(x, _) | Bound::LikePattern(x, ..) => {
+                constant(x)
+            }
             Bound::Binary(_, a, b) | Bound::Like(a, b, _) => constant(a) && constant(b),
             Bound::Between(a, b, c, _) => constant(a) && constant(b) && constant(c),
             Bound::InList(x, l, _) => constant(x) && l.iter().all(constant),
@@ -249,6 +252,7 @@ pub(super) fn fold(b: super::eval::Bound, now_ns: i64) -> super::eval::Bound {
         Bound::InList(x, l, n) => {
             Bound::InList(f(x), l.into_iter().map(|i| fold(i, now_ns)).collect(), n)
         }
+        Bound::Like(x, p, n) => like(f(x), f(p), n),
         other => other,
     }
 }
