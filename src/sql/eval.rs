@@ -2,9 +2,12 @@
 //! evaluation over a row, with SQL's three-valued logic: a comparison with NULL is NULL,
 //! and a WHERE keeps a row only when its condition is TRUE.
 //!
-//! Binding also prepares what would otherwise be redone for every row: a constant `LIKE`
-//! pattern is compiled once (`Bound::LikePattern`). A pattern that only folding makes
-//! constant (`dml::fold`) is compiled there.
+//! Binding also prepares what would otherwise be redone for every row: an `IN` list of
+//! constants and the `OR`ed equalities of one expression with constants become a hash set
+//! (`Bound::InSet`, see `sets`), and a constant `LIKE` pattern is compiled once
+//! (`Bound::LikePattern`). Constants that only folding produces (`dml::fold`) get the same
+//! treatment there. Either way a row costs one lookup or one match, never a walk over the
+//! list or the pattern's text.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -14,6 +17,7 @@ use super::aggregate::AggKind;
 use super::ast::{BinaryOp, Expr};
 use super::functions::{self, Func, TimeUnit};
 use super::schema::Schema;
+use super::sets::{self, ValueSet};
 use crate::catalog::{ColumnType, Dialect};
 use crate::timefmt;
 use crate::value::Value;
@@ -27,7 +31,10 @@ pub enum Bound {
     Not(Box<Bound>),
     Binary(BinaryOp, Box<Bound>, Box<Bound>),
     IsNull(Box<Bound>, bool),
+    /// `x [NOT] IN (…)` with an item that is not a constant: compared item by item.
     InList(Box<Bound>, Vec<Bound>, bool),
+    /// `x [NOT] IN (constants)`, and `OR`ed equalities of `x` with constants: one lookup.
+    InSet(Box<Bound>, Arc<ValueSet>, bool),
     Between(Box<Bound>, Box<Bound>, Box<Bound>, bool),
     /// `x [NOT] LIKE p` with a pattern that is not a constant: compiled for each row.
     Like(Box<Bound>, Box<Bound>, bool),
@@ -86,6 +93,7 @@ pub fn bind(expr: &Expr, cx: &BindContext<'_>) -> Result<Bound, QueryError> {
         },
         Expr::Neg(e) => Bound::Neg(b(e)?),
         Expr::Not(e) => Bound::Not(b(e)?),
+        Expr::Binary(BinaryOp::Or, ..) => sets::absorb_equalities(bind_or(expr, cx)?),
         Expr::Binary(op, l, r) => {
             // `t - INTERVAL 1 HOUR`: a fixed-length interval is its nanoseconds.
             let side = |e: &Expr| -> Result<Box<Bound>, QueryError> {
@@ -109,7 +117,7 @@ pub fn bind(expr: &Expr, cx: &BindContext<'_>) -> Result<Bound, QueryError> {
             expr,
             list,
             negated,
-        } => Bound::InList(
+        } => in_list(
             b(expr)?,
             list.iter().map(|e| bind(e, cx)).collect::<Result<_, _>>()?,
             *negated,
@@ -169,6 +177,31 @@ pub fn bind(expr: &Expr, cx: &BindContext<'_>) -> Result<Bound, QueryError> {
             }
         }
     })
+}
+
+/// Binds an `OR` tree (nested `OR` nodes bound here, so the tree is prepared once, at its
+/// root, by the caller). Recursive over the `OR` nodes, whose depth the parser bounds.
+fn bind_or(expr: &Expr, cx: &BindContext<'_>) -> Result<Bound, QueryError> {
+    match expr {
+        Expr::Binary(BinaryOp::Or, l, r) => Ok(Bound::Binary(
+            BinaryOp::Or,
+            Box::new(bind_or(l, cx)?),
+            Box::new(bind_or(r, cx)?),
+        )),
+        other => bind(other, cx),
+    }
+}
+
+/// `x [NOT] IN (list)`: a hash set when every item is a constant.
+pub(super) fn in_list(x: Box<Bound>, list: Vec<Bound>, negated: bool) -> Bound {
+    if !list.iter().all(|i| matches!(i, Bound::Literal(_))) {
+        return Bound::InList(x, list, negated);
+    }
+    let items = list.into_iter().filter_map(|i| match i {
+        Bound::Literal(v) => Some(v),
+        _ => None,
+    });
+    Bound::InSet(x, Arc::new(ValueSet::new(items)), negated)
 }
 
 /// `x [NOT] LIKE pattern`: compiled once when the pattern is a constant other than NULL.
@@ -342,6 +375,10 @@ pub fn eval(e: &Bound, row: &[Value], now_ns: i64) -> Result<Value, QueryError> 
             }
             from_truth(found.map(|f| f != *negated))
         }
+        Bound::InSet(inner, set, negated) => from_truth(
+            set.lookup(&eval(inner, row, now_ns)?)
+                .map(|f| f != *negated),
+        ),
         Bound::Between(inner, low, high, negated) => {
             let v = eval(inner, row, now_ns)?;
             let lo = sql_compare(&v, &eval(low, row, now_ns)?);
@@ -535,6 +572,44 @@ mod tests {
             aggregates: false,
         };
         crate::sql::dml::fold(bind(q.filter.as_ref().unwrap(), &cx).unwrap(), 0)
+    }
+
+    fn names(set: &ValueSet) -> Vec<&str> {
+        set.items()
+            .iter()
+            .map(|v| match v {
+                Value::Str(s) => s.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn constant_lists_and_or_equalities_become_sets() {
+        for sql in [
+            "name in ('a', 'b', 'a', ?)",
+            "name = 'a' or 'b' = name or name = ?",
+            "(name = 'a' or name in ('b', 'a')) or name = ?",
+            "name in (lower('A'), 'b', ?)",
+            "name = lower('A') or name = 'b' or name = ?",
+        ] {
+            let Bound::InSet(e, set, false) = filter(sql) else {
+                panic!("{sql}: {:?}", filter(sql));
+            };
+            assert_eq!(*e, Bound::Column(0), "{sql}");
+            assert_eq!(names(&set), ["a", "b", "p"], "{sql}");
+        }
+        let Bound::InSet(_, _, true) = filter("value not in (1, 2.5, null)") else {
+            panic!("{:?}", filter("value not in (1, 2.5, null)"));
+        };
+        assert!(matches!(filter("value in (1, value)"), Bound::InList(..)));
+        // The equalities become a set where the first one was; the rest stays in order.
+        let Bound::Binary(BinaryOp::Or, l, r) = filter("name = 'a' or value > 1 or name = 'b'")
+        else {
+            panic!()
+        };
+        assert!(matches!(*l, Bound::InSet(..)), "{l:?}");
+        assert!(matches!(*r, Bound::Binary(BinaryOp::Gt, ..)), "{r:?}");
     }
 
     #[test]
