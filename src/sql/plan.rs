@@ -77,7 +77,7 @@ pub fn plan_with(
                         match tag_id(name)? {
                             Some(id) => {
                                 spec.tags = match &spec.tags {
-                                    TagSelection::Ids(ids) if !ids.contains(&id) => {
+                                    TagSelection::Ids(ids) if ids.binary_search(&id).is_err() => {
                                         TagSelection::Ids(Vec::new())
                                     }
                                     _ => TagSelection::Ids(vec![id]),
@@ -115,7 +115,7 @@ pub fn plan_with(
                         ids.sort_unstable();
                         ids.dedup();
                         if let TagSelection::Ids(before) = &spec.tags {
-                            // Kept sorted (see above), so 100,000 against 100,000 is fast.
+                            // Sorted (the invariant above): a binary search per id.
                             ids.retain(|id| before.binary_search(id).is_ok());
                         }
                         spec.tags = TagSelection::Ids(ids);
