@@ -370,6 +370,8 @@ impl GroupSpec {
                 let list = list.iter().map(|i| *r(i)).collect();
                 Bound::InList(x, list, *n)
             }
+            Bound::InSet(x, set, n) => Bound::InSet(r(x), set.clone(), *n),
+            Bound::LikePattern(x, p, n) => Bound::LikePattern(r(x), p.clone(), *n),
             Bound::Function(f, args) => Bound::Function(*f, args.iter().map(|a| *r(a)).collect()),
         }
     }

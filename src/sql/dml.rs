@@ -4,9 +4,10 @@
 //! means the same in `INSERT` and in `/db/write`; rows go to the store's writer as one
 //! `RowBatch` per `BATCH_ROWS_MAX` rows and are acknowledged once fsynced.
 //!
-//! DELETE accepts only what maps to key ranges (the tag name with `=` or `IN`, the time with
-//! comparisons or `BETWEEN`, joined by AND, or Machbase's `BEFORE <time>`), because the
-//! writer removes whole key ranges; any other condition is refused rather than half-applied.
+//! DELETE accepts only what maps to key ranges (the tag name with `=`, `IN` or `=`s joined by
+//! OR, the time with comparisons or `BETWEEN`, joined by AND, or Machbase's `BEFORE <time>`),
+//! because the writer removes whole key ranges; any other condition is refused rather than
+//! half-applied.
 //!
 //! Invariant: only the writer thread changes stored rows (`Store::submit`, `Store::delete`).
 
@@ -222,18 +223,38 @@ pub async fn delete(app: &App, delete: &Delete, params: &[Value]) -> Result<u64,
     Ok(app.store.delete(&table, planned.spec).await?)
 }
 
-/// Evaluates every sub-expression without column references.
+/// Evaluates every sub-expression without column references. An `IN` list, `OR`ed
+/// equalities or a `LIKE` pattern whose constants only now became literals are prepared as
+/// binding prepares them (`eval::in_list`, `sets::absorb_equalities`, `eval::like`).
 pub(super) fn fold(b: super::eval::Bound, now_ns: i64) -> super::eval::Bound {
-    use super::eval::Bound;
+    use super::ast::BinaryOp;
+    use super::eval::{Bound, in_list, like};
+    use super::sets::absorb_equalities;
     fn constant(b: &Bound) -> bool {
         match b {
             Bound::Literal(_) | Bound::Now => true,
             Bound::Column(_) | Bound::Aggregate(..) => false,
-            Bound::Neg(x) | Bound::Not(x) | Bound::IsNull(x, _) => constant(x),
+            Bound::Neg(x)
+            | Bound::Not(x)
+            | Bound::IsNull(x, _)
+            | Bound::InSet(x, ..)
+            | Bound::LikePattern(x, ..) => constant(x),
             Bound::Binary(_, a, b) | Bound::Like(a, b, _) => constant(a) && constant(b),
             Bound::Between(a, b, c, _) => constant(a) && constant(b) && constant(c),
             Bound::InList(x, l, _) => constant(x) && l.iter().all(constant),
             Bound::Function(_, args) => args.iter().all(constant),
+        }
+    }
+    /// Folds the leaves of an `OR` tree, keeping its nodes, so that it is prepared once at
+    /// its root. Recursive over the `OR` nodes, whose depth the parser bounds.
+    fn fold_or(b: Bound, now_ns: i64) -> Bound {
+        match b {
+            Bound::Binary(BinaryOp::Or, l, r) => Bound::Binary(
+                BinaryOp::Or,
+                Box::new(fold_or(*l, now_ns)),
+                Box::new(fold_or(*r, now_ns)),
+            ),
+            other => fold(other, now_ns),
         }
     }
     if constant(&b) {
@@ -244,11 +265,13 @@ pub(super) fn fold(b: super::eval::Bound, now_ns: i64) -> super::eval::Bound {
     }
     let f = |x: Box<Bound>| Box::new(fold(*x, now_ns));
     match b {
+        Bound::Binary(BinaryOp::Or, ..) => absorb_equalities(fold_or(b, now_ns)),
         Bound::Binary(op, l, r) => Bound::Binary(op, f(l), f(r)),
         Bound::Between(x, lo, hi, n) => Bound::Between(f(x), f(lo), f(hi), n),
         Bound::InList(x, l, n) => {
-            Bound::InList(f(x), l.into_iter().map(|i| fold(i, now_ns)).collect(), n)
+            in_list(f(x), l.into_iter().map(|i| fold(i, now_ns)).collect(), n)
         }
+        Bound::Like(x, p, n) => like(f(x), f(p), n),
         other => other,
     }
 }

@@ -221,7 +221,11 @@ fn has_aggregate(b: &Bound) -> bool {
     match b {
         Bound::Aggregate(..) => true,
         Bound::Literal(_) | Bound::Column(_) | Bound::Now => false,
-        Bound::Neg(x) | Bound::Not(x) | Bound::IsNull(x, _) => has_aggregate(x),
+        Bound::Neg(x)
+        | Bound::Not(x)
+        | Bound::IsNull(x, _)
+        | Bound::InSet(x, ..)
+        | Bound::LikePattern(x, ..) => has_aggregate(x),
         Bound::Binary(_, a, b) | Bound::Like(a, b, _) => has_aggregate(a) || has_aggregate(b),
         Bound::Between(a, b, c, _) => has_aggregate(a) || has_aggregate(b) || has_aggregate(c),
         Bound::InList(x, l, _) => has_aggregate(x) || l.iter().any(has_aggregate),

@@ -6,12 +6,12 @@
 //! (`Outcome::Rows`, pulled while the response is written) or what a statement changed.
 //!
 //! Files: `lexer`, `parser` and `ast` (text to statements); `schema` (the columns of a
-//! relation); `eval` (binding names and evaluating expressions); `functions` (scalar
-//! functions); `aggregate` (aggregates and GROUP BY); `plan` (WHERE to key ranges); `exec`
-//! (the SELECT pipeline); `window` (`tumble` and `hop`); `live` (streaming queries over
-//! rows as they are committed); `read_stats` (rows and bytes a query read); `vtables`
-//! (`V$T_STAT`, `_T_META`); `dml` (INSERT, DELETE); `ddl` (CREATE, DROP, RENAME); `listing`
-//! (SHOW, DESCRIBE).
+//! relation); `eval` (binding names and evaluating expressions); `sets` (hash sets for `IN`
+//! lists and `OR`ed equalities); `functions` (scalar functions); `aggregate` (aggregates
+//! and GROUP BY); `plan` (WHERE to key ranges); `exec` (the SELECT pipeline); `window`
+//! (`tumble` and `hop`); `live` (streaming queries over rows as they are committed);
+//! `read_stats` (rows and bytes a query read); `vtables` (`V$T_STAT`, `_T_META`); `dml`
+//! (INSERT, DELETE); `ddl` (CREATE, DROP, RENAME); `listing` (SHOW, DESCRIBE).
 //!
 //! Not here: HTTP parameters and response shapes (`api`), encoders (`output`), storage
 //! layout (`store`).
@@ -32,6 +32,7 @@ mod read_stats;
 #[cfg(test)]
 mod robustness_tests;
 mod schema;
+mod sets;
 mod vtables;
 mod window;
 

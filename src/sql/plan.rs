@@ -1,10 +1,13 @@
-//! Scan planning: which key ranges a WHERE clause needs. On a tag table, `tag = 'x'` and
-//! `tag IN (...)` select those tags' ranges; on any table, comparisons of the key time with
+//! Scan planning: which key ranges a WHERE clause needs. On a tag table, `tag = 'x'`,
+//! `tag IN (...)` and `tag = 'x' OR tag = 'y' OR …` (which binding made a set, as it does an
+//! `IN` list) select those tags' ranges; on any table, comparisons of the key time with
 //! constants (`=`, `<`, `<=`, `>`, `>=`, `BETWEEN`, ISO text or ns integers) narrow the time
 //! range. Only top-level AND terms are used.
 //!
-//! Invariant: planning only skips rows the WHERE clause cannot match; the executor still
+//! Invariants: planning only skips rows the WHERE clause cannot match; the executor still
 //! evaluates the whole clause on every row it reads, so a term planning ignores is never lost.
+//! The planned tag ids are sorted and distinct, so narrowing one list by another is a binary
+//! search per id, not a scan.
 
 use super::QueryError;
 use super::ast::BinaryOp;
@@ -74,7 +77,7 @@ pub fn plan_with(
                         match tag_id(name)? {
                             Some(id) => {
                                 spec.tags = match &spec.tags {
-                                    TagSelection::Ids(ids) if !ids.contains(&id) => {
+                                    TagSelection::Ids(ids) if ids.binary_search(&id).is_err() => {
                                         TagSelection::Ids(Vec::new())
                                     }
                                     _ => TagSelection::Ids(vec![id]),
@@ -87,26 +90,39 @@ pub fn plan_with(
                     _ => false,
                 }
             }
-            Bound::InList(e, list, false) if is_tag(e) => {
-                let mut ids = Vec::new();
-                let mut all_literal = true;
-                for item in list {
-                    match item {
-                        Bound::Literal(Value::Str(name)) => {
+            // `IN (…)` and `OR`ed equalities alike, as binding turned both into a set.
+            Bound::InSet(e, set, false) if is_tag(e) => {
+                // Only text can equal a tag name (a time is compared with the name read as
+                // a time), and a NULL item never does.
+                let names: Option<Vec<&str>> = set
+                    .items()
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Str(name) => Some(Some(name.as_str())),
+                        Value::Null => None,
+                        _ => Some(None),
+                    })
+                    .collect();
+                match names {
+                    Some(names) => {
+                        // The set's items are distinct: each name is looked up once.
+                        let mut ids = Vec::with_capacity(names.len());
+                        for name in names {
                             if let Some(id) = tag_id(name)? {
                                 ids.push(id);
                             }
                         }
-                        _ => all_literal = false,
+                        ids.sort_unstable();
+                        ids.dedup();
+                        if let TagSelection::Ids(before) = &spec.tags {
+                            // Sorted (the invariant above): a binary search per id.
+                            ids.retain(|id| before.binary_search(id).is_ok());
+                        }
+                        spec.tags = TagSelection::Ids(ids);
+                        true
                     }
+                    None => false,
                 }
-                if all_literal {
-                    if let TagSelection::Ids(before) = &spec.tags {
-                        ids.retain(|id| before.contains(id));
-                    }
-                    spec.tags = TagSelection::Ids(ids);
-                }
-                all_literal
             }
             Bound::Binary(op, l, r) if is_time(l) || is_time(r) => {
                 let (op, lit) = if is_time(l) {
@@ -186,11 +202,13 @@ mod tests {
     use super::*;
     use crate::catalog::{Dialect, Table};
     use crate::sql::ast::{SelectItem, Statement};
+    use crate::sql::dml::fold;
     use crate::sql::eval::{BindContext, bind};
     use crate::sql::parse;
     use crate::sql::schema::Schema;
 
-    /// Plans `where` on Machbase's EXAMPLE table, where tags `a` and `b` have ids 1 and 2.
+    /// Plans `where` on Machbase's EXAMPLE table, where tags `a` and `b` have ids 1 and 2,
+    /// bound and folded as a SELECT's WHERE is.
     fn plan(where_clause: &str) -> Planned {
         let Statement::Select(q) =
             parse(&format!("select * from example where {where_clause}")).unwrap()
@@ -207,7 +225,7 @@ mod tests {
             dialect: Dialect::Machbase,
             aggregates: false,
         };
-        let filter = bind(q.filter.as_ref().unwrap(), &cx).unwrap();
+        let filter = fold(bind(q.filter.as_ref().unwrap(), &cx).unwrap(), 0);
         let keys = KeyColumns {
             table_id: 1,
             tag: table.tag_column,
@@ -272,5 +290,84 @@ mod tests {
         let p = plan("name = 'a' or time > 3");
         assert_eq!(p.spec, ScanSpec::all());
         assert!(!p.all_terms_used);
+        let p = plan("name = 'a' or name = 'b' or value > 3");
+        assert_eq!(p.spec, ScanSpec::all());
+        assert!(!p.all_terms_used);
+        // A time item could equal a name read as a time: such a list is left to the filter.
+        for sql in [
+            "name in ('a', to_date('2024-01-01 00:00:00'))",
+            "name in ('a', 1)",
+        ] {
+            let p = plan(sql);
+            assert_eq!(p.spec, ScanSpec::all(), "{sql}");
+            assert!(!p.all_terms_used, "{sql}");
+        }
+    }
+
+    #[test]
+    fn ored_tag_equalities_select_tags_as_in_does() {
+        let p = plan("name = 'b' or name = 'a' or name = 'zz' or name = 'a'");
+        assert_eq!(
+            p.spec,
+            spec(TagSelection::Ids(vec![1, 2]), i64::MIN, i64::MAX)
+        );
+        assert!(p.all_terms_used);
+        assert!(plan("name = 'zz' or name = 'nope'").empty);
+        // NULL equals no name.
+        assert_eq!(
+            plan("(name = 'b' or name = null) and time < 5").spec,
+            spec(TagSelection::Ids(vec![2]), i64::MIN, 4)
+        );
+        assert_eq!(
+            plan("name in ('a', 'b') and (name = 'b' or name = 'c')").spec,
+            spec(TagSelection::Ids(vec![2]), i64::MIN, i64::MAX)
+        );
+    }
+
+    /// 100,000 names, each looked up once, narrowed by another 100,000: a list against a
+    /// list is a binary search per id, not a scan of the other list.
+    #[test]
+    fn a_hundred_thousand_names_are_looked_up_once_each() {
+        let list = |from: u32| {
+            (from..from + 100_000)
+                .map(|i| format!("'t{i}'"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let sql = format!(
+            "select * from example where name in ({}, {}) and name in ({})",
+            list(0),
+            list(0),
+            list(50_000)
+        );
+        let Statement::Select(q) = parse(&sql).unwrap() else {
+            panic!()
+        };
+        let table = Table::example(1, "EXAMPLE");
+        let schema = Schema::of_table(&table);
+        let cx = BindContext {
+            schema: &schema,
+            relation: "EXAMPLE",
+            params: &[],
+            dialect: Dialect::Machbase,
+            aggregates: false,
+        };
+        let filter = bind(q.filter.as_ref().unwrap(), &cx).unwrap();
+        let keys = KeyColumns {
+            table_id: 1,
+            tag: table.tag_column,
+            time: table.time_column,
+        };
+        let mut lookups = 0;
+        let planned = plan_with(keys, Some(&filter), &mut |name| {
+            lookups += 1;
+            Ok(name.strip_prefix('t').and_then(|i| i.parse().ok()))
+        })
+        .unwrap();
+        assert_eq!(lookups, 200_000);
+        assert_eq!(
+            planned.spec.tags,
+            TagSelection::Ids((50_000..100_000).collect())
+        );
     }
 }
