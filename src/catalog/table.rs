@@ -155,6 +155,10 @@ pub fn name_problem(name: &str, max_bytes: usize, bound: &str) -> Option<String>
             name.len()
         ));
     }
+    // Printable ASCII, what nearly every name is, needs no character decoding.
+    if name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return None;
+    }
     name.chars()
         .find(|c| c.is_control())
         .map(|c| format!("it holds the control character U+{:04X}", u32::from(c)))
@@ -351,5 +355,29 @@ impl Table {
             Ok(table) => table,
             Err(e) => panic!("fixture: {e:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_problem;
+
+    #[test]
+    fn names_with_control_characters_have_a_problem_others_do_not() {
+        for fine in ["a", "tag-1 ~", "température", "東京", "a\u{a0}b", "x\u{7e}"] {
+            assert_eq!(name_problem(fine, 255, "b"), None, "{fine:?}");
+        }
+        for (bad, code) in [
+            ("a\0b", "U+0000"),
+            ("\u{1f}", "U+001F"),
+            ("a\u{7f}", "U+007F"),
+            ("é\u{85}", "U+0085"),
+            ("\u{9f}", "U+009F"),
+        ] {
+            let problem = name_problem(bad, 255, "b").unwrap_or_default();
+            assert!(problem.contains(code), "{bad:?}: {problem}");
+        }
+        assert!(name_problem("", 255, "b").is_some());
+        assert!(name_problem("abcd", 3, "b").is_some_and(|p| p.contains("longer than b (3)")));
     }
 }

@@ -14,9 +14,8 @@
 //!   increasing, a stream's not decreasing), which lets readers skip the sort and the
 //!   duplicate check.
 
-use std::collections::HashMap;
-
 use super::chunk::{Chunk, RowKey};
+use super::id_map::IdMap;
 use crate::catalog::{Table, TableKind};
 use crate::value::Value;
 
@@ -28,7 +27,7 @@ pub(super) struct Series {
 pub(super) struct TableHead {
     /// The checkpoint generation these rows will be sealed into.
     pub generation: u64,
-    series: HashMap<u32, Series>,
+    series: IdMap<Series>,
     rows: usize,
     bytes: usize,
 }
@@ -44,7 +43,7 @@ impl TableHead {
     pub fn new(generation: u64) -> TableHead {
         TableHead {
             generation,
-            series: HashMap::new(),
+            series: IdMap::default(),
             rows: 0,
             bytes: 0,
         }

@@ -30,6 +30,7 @@ mod chunk;
 mod chunked;
 mod cursor;
 mod head;
+mod id_map;
 mod keys;
 mod keyspaces;
 mod kv;

@@ -34,6 +34,7 @@ use super::checkpoint::{self, NewPart, window_of};
 use super::chunk::{Chunk, RowKey};
 use super::chunked::Chunked;
 use super::head::TableHead;
+use super::id_map::IdMap;
 use super::keys::{decode_seq_key, seq_key};
 use super::keyspaces;
 use super::kv;
@@ -131,8 +132,8 @@ pub(super) struct WriterState {
     next_table_id: u32,
     pub(super) next_seq: u64,
     /// table id -> tag name -> tag id.
-    tag_ids: HashMap<u32, HashMap<Box<str>, u32>>,
-    next_tag_id: HashMap<u32, u32>,
+    tag_ids: IdMap<HashMap<Box<str>, u32>>,
+    next_tag_id: IdMap<u32>,
     pub(super) next_wal_seq: u64,
     pub(super) next_part_id: u64,
     /// The last log sequence written per chunked table: what its next checkpoint covers.
@@ -165,8 +166,8 @@ impl WriterState {
         let mut state = WriterState {
             next_table_id,
             next_seq,
-            tag_ids: HashMap::new(),
-            next_tag_id: HashMap::new(),
+            tag_ids: IdMap::default(),
+            next_tag_id: IdMap::default(),
             next_wal_seq: 1,
             next_part_id,
             logged: HashMap::new(),
