@@ -40,16 +40,18 @@ impl Hasher for IdHasher {
 mod tests {
     use super::*;
 
+    /// hashbrown picks a bucket from the low bits and a control byte from the top 7.
     #[test]
-    fn dense_ids_spread_over_the_high_bits() {
-        let mut seen = std::collections::HashSet::new();
-        for id in 0..4096u32 {
+    fn dense_ids_fill_buckets_and_control_bytes() {
+        let hash = |id: u32| {
             let mut h = IdHasher::default();
             h.write_u32(id);
-            seen.insert(h.finish() >> 52);
-        }
-        // 4,096 ids into 4,096 buckets of the top 12 bits: a poor hash would pile them up.
-        assert!(seen.len() > 2_000, "{}", seen.len());
+            h.finish()
+        };
+        let buckets: std::collections::HashSet<u64> = (0..4096).map(|id| hash(id) & 4095).collect();
+        assert_eq!(buckets.len(), 4096);
+        let controls: std::collections::HashSet<u64> = (0..4096).map(|id| hash(id) >> 57).collect();
+        assert_eq!(controls.len(), 128);
         let mut map: IdMap<u32> = IdMap::default();
         for id in 0..10_000 {
             map.insert(id, id * 2);
