@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn a_head_seals_into_one_part_per_window_with_bounded_chunks() {
         let table = Table::example(1, "T");
-        let mut head = TableHead::new(1);
+        let mut head = TableHead::new(&table, 1);
         let day = PARTITION_WIDTH_NS;
         let step = day / (CHUNK_ROWS_MAX as i64 * 2);
         for i in 0..(CHUNK_ROWS_MAX as i64 * 3) {

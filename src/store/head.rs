@@ -3,13 +3,18 @@
 //! log (`wal`), so the head is rebuilt from it after a crash; a checkpoint seals it into parts
 //! (`checkpoint`) and starts an empty head of the next generation.
 //!
-//! Rows are kept in arrival order; readers get a copy sorted by time (then sequence) with, in a
-//! tag table, the last row of each time only, since a repeated (tag, time) replaces the earlier
-//! row.
+//! Rows are kept in one table-wide chunk in arrival order, each row linked to the previous row
+//! of its series, so a series costs a map entry, not a chunk of its own: a head holding a row
+//! of each of 500,000 tags is the size of its rows. Readers get a copy of a series' rows sorted
+//! by time (then sequence) with, in a tag table, the last row of each time only, since a
+//! repeated (tag, time) replaces the earlier row.
 //!
 //! Invariants:
-//! - `bytes` is an estimate of the memory the rows hold, grown with every row; the writer
-//!   checkpoints before it passes `TABLE_HEAD_BYTES_MAX`.
+//! - `bytes` is an estimate of the memory the rows and series hold, grown with every row; the
+//!   writer checkpoints before it passes `TABLE_HEAD_BYTES_MAX`, which keeps row indexes far
+//!   below `u32::MAX`.
+//! - `previous[i]` is the index of the row before row `i` in its series, or `NO_ROW`; a
+//!   series' chain starts at its `last` row and visits every row of it, newest first.
 //! - A series is `in_order` while its rows arrive sorted (a tag table's times strictly
 //!   increasing, a stream's not decreasing), which lets readers skip the sort and the
 //!   duplicate check.
@@ -19,32 +24,41 @@ use super::id_map::IdMap;
 use crate::catalog::{Table, TableKind};
 use crate::value::Value;
 
-pub(super) struct Series {
-    pub rows: Chunk,
+const NO_ROW: u32 = u32::MAX;
+
+/// Where a series' rows end, and how they arrived.
+struct SeriesEnd {
+    last: u32,
+    rows: u32,
     in_order: bool,
 }
 
 pub(super) struct TableHead {
     /// The checkpoint generation these rows will be sealed into.
     pub generation: u64,
-    series: IdMap<Series>,
-    rows: usize,
+    rows: Chunk,
+    previous: Vec<u32>,
+    series: IdMap<SeriesEnd>,
     bytes: usize,
 }
 
-/// Bytes a row costs in the head besides its values: the time, the sequence, vector slack.
-const ROW_OVERHEAD_BYTES: usize = 24;
+/// Bytes a row costs in the head besides its values: the time, the sequence, the link to the
+/// previous row, vector slack.
+const ROW_OVERHEAD_BYTES: usize = 28;
+/// Bytes a series costs: its map entry and the map's spare capacity.
+const SERIES_OVERHEAD_BYTES: usize = 32;
 
 fn value_bytes(v: &Value) -> usize {
     8 + v.heap_bytes()
 }
 
 impl TableHead {
-    pub fn new(generation: u64) -> TableHead {
+    pub fn new(table: &Table, generation: u64) -> TableHead {
         TableHead {
             generation,
+            rows: Chunk::new(table),
+            previous: Vec::new(),
             series: IdMap::default(),
-            rows: 0,
             bytes: 0,
         }
     }
@@ -54,33 +68,51 @@ impl TableHead {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows == 0
+        self.rows.is_empty()
     }
 
     /// Appends a row of `table` (every column's value) to series `tag` (0 for log tables
     /// and streams), with its key time and, for log tables and streams, its sequence.
     pub fn push(&mut self, table: &Table, tag: u32, time: i64, seq: Option<u64>, values: &[Value]) {
-        let series = self.series.entry(tag).or_insert_with(|| Series {
-            rows: Chunk::new(table),
-            in_order: true,
-        });
-        // A tag table's times must strictly increase (an equal time replaces a row); a
-        // log table's or stream's may repeat, their sequence orders them.
-        let out_of_order = match series.rows.times.last() {
-            Some(&last) if table.kind == TableKind::Tag => last >= time,
-            Some(&last) => last > time,
-            None => false,
+        let index = self.previous.len() as u32;
+        let previous_row = match self.series.get_mut(&tag) {
+            Some(end) => {
+                let last_time = self.rows.times.get(end.last as usize).copied();
+                // A tag table's times must strictly increase (an equal time replaces a row);
+                // a log table's or stream's may repeat, their sequence orders them.
+                let out_of_order = match last_time {
+                    Some(last) if table.kind == TableKind::Tag => last >= time,
+                    Some(last) => last > time,
+                    None => false,
+                };
+                if out_of_order {
+                    end.in_order = false;
+                }
+                let previous_row = end.last;
+                end.last = index;
+                end.rows += 1;
+                previous_row
+            }
+            None => {
+                self.series.insert(
+                    tag,
+                    SeriesEnd {
+                        last: index,
+                        rows: 1,
+                        in_order: true,
+                    },
+                );
+                self.bytes += SERIES_OVERHEAD_BYTES;
+                NO_ROW
+            }
         };
-        if out_of_order {
-            series.in_order = false;
-        }
+        self.previous.push(previous_row);
         let key = RowKey {
             time,
             seq,
             tag: None,
         };
-        series.rows.push_row(table, key, values);
-        self.rows += 1;
+        self.rows.push_row(table, key, values);
         self.bytes += ROW_OVERHEAD_BYTES + values.iter().map(value_bytes).sum::<usize>();
     }
 
@@ -94,51 +126,41 @@ impl TableHead {
     /// A copy of series `tag`'s rows with a time in `time_min..=time_max`, sorted (see the
     /// module comment). Empty when the series has none.
     pub fn read(&self, table: &Table, tag: u32, time_min: i64, time_max: i64) -> Chunk {
-        match self.series.get(&tag) {
-            Some(series) => sorted(table, series, time_min, time_max),
-            None => Chunk::new(table),
+        let mut out = Chunk::new(table);
+        let Some(end) = self.series.get(&tag) else {
+            return out;
+        };
+        let rows = &self.rows;
+        let time = |i: usize| rows.times.get(i).copied().unwrap_or(i64::MIN);
+        // The series' rows in arrival order.
+        let mut order = Vec::with_capacity(end.rows as usize);
+        let mut at = end.last;
+        while at != NO_ROW {
+            order.push(at as usize);
+            at = self.previous.get(at as usize).copied().unwrap_or(NO_ROW);
         }
-    }
-}
-
-/// `series`'s rows in the time range, sorted by time then sequence, a tag table keeping the
-/// last arrival of each time.
-fn sorted(table: &Table, series: &Series, time_min: i64, time_max: i64) -> Chunk {
-    let rows = &series.rows;
-    let mut out = Chunk::new(table);
-    if series.in_order {
-        let start = rows.times.partition_point(|&t| t < time_min);
-        let end = rows.times.partition_point(|&t| t <= time_max);
-        for i in start..end {
+        order.reverse();
+        if end.in_order {
+            let start = order.partition_point(|&i| time(i) < time_min);
+            let stop = order.partition_point(|&i| time(i) <= time_max);
+            for &i in order.get(start..stop).unwrap_or_default() {
+                out.push_from(rows, i);
+            }
+            return out;
+        }
+        order.retain(|&i| (time_min..=time_max).contains(&time(i)));
+        // Stable: equal times keep their arrival order, so the last one is the newest.
+        order.sort_by_key(|&i| (time(i), rows.seqs.get(i).copied().unwrap_or(0)));
+        let dedup = table.kind == TableKind::Tag;
+        for (k, &i) in order.iter().enumerate() {
+            let next_same_time = order.get(k + 1).is_some_and(|&j| time(j) == time(i));
+            if dedup && next_same_time {
+                continue;
+            }
             out.push_from(rows, i);
         }
-        return out;
+        out
     }
-    let mut order: Vec<usize> = (0..rows.len())
-        .filter(|&i| {
-            rows.times
-                .get(i)
-                .is_some_and(|t| (time_min..=time_max).contains(t))
-        })
-        .collect();
-    // Stable: equal times keep their arrival order, so the last one is the newest.
-    order.sort_by_key(|&i| {
-        (
-            rows.times.get(i).copied().unwrap_or(0),
-            rows.seqs.get(i).copied().unwrap_or(0),
-        )
-    });
-    let dedup = table.kind == TableKind::Tag;
-    for (k, &i) in order.iter().enumerate() {
-        let next_same_time = order
-            .get(k + 1)
-            .is_some_and(|&j| rows.times.get(j) == rows.times.get(i));
-        if dedup && next_same_time {
-            continue;
-        }
-        out.push_from(rows, i);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -166,13 +188,13 @@ mod tests {
     #[test]
     fn reads_are_sorted_and_keep_the_last_row_of_each_time() {
         let table = Table::example(1, "T");
-        let mut head = TableHead::new(3);
+        let mut head = TableHead::new(&table, 3);
         for (time, value) in [(10, 1.0), (30, 3.0), (20, 2.0), (10, 1.5), (40, 4.0)] {
             head.push(&table, 7, time, None, &row("a", time, value));
         }
         head.push(&table, 2, 5, None, &row("b", 5, 9.0));
         assert_eq!(head.tags(), [2, 7]);
-        assert_eq!(head.rows, 6);
+        assert_eq!(head.rows.len(), 6);
         let got = head.read(&table, 7, 10, 30);
         assert_eq!(values(&table, &got), [(10, 1.5), (20, 2.0), (30, 3.0)]);
         assert!(head.read(&table, 9, i64::MIN, i64::MAX).is_empty());
@@ -181,7 +203,7 @@ mod tests {
     #[test]
     fn an_in_order_series_is_cut_by_binary_search() {
         let table = Table::example(1, "T");
-        let mut head = TableHead::new(0);
+        let mut head = TableHead::new(&table, 0);
         for time in 0..100 {
             head.push(&table, 1, time, None, &row("a", time, time as f64));
         }

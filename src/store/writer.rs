@@ -809,7 +809,7 @@ impl Writer {
         if view.head.is_empty() {
             return Ok(());
         }
-        let next = TableHead::new(view.head.generation + 1);
+        let next = TableHead::new(&view.table, view.head.generation + 1);
         let head = Arc::new(std::mem::replace(&mut view.head, next));
         view.frozen = Some(Arc::clone(&head));
         let table = Arc::clone(&view.table);
@@ -1036,7 +1036,7 @@ impl Writer {
             HeadChange::None => {}
             HeadChange::SealedFrozen => view.frozen = None,
             HeadChange::SealedHead => {
-                let next = TableHead::new(view.head.generation + 1);
+                let next = TableHead::new(&view.table, view.head.generation + 1);
                 view.head = next;
             }
         }
