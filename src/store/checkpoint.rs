@@ -307,41 +307,74 @@ pub(super) fn merge(
         reverse: false,
     };
     write_part(db, table.id, new, |sink| {
-        let mut row = Vec::new();
-        let mut series = match table.kind {
-            TableKind::Tag => next_tag(inputs, 0)?,
-            TableKind::Log | TableKind::Stream => Some(0),
-        };
-        while let Some(tag) = series {
-            let tag_key = (table.kind == TableKind::Tag).then_some(tag);
-            let mut rows = Merge::new(table, inputs, tag_key, Chunk::new(table), everything)?;
-            let mut chunk = Chunk::new(table);
-            while let Some((time, seq)) = rows.next_row(&mut row)? {
-                let key = RowKey {
-                    time,
-                    seq: tag_key.is_none().then_some(seq),
-                    tag: None,
-                };
-                chunk.push_row(table, key, &row);
-                if chunk.len() >= CHUNK_ROWS_MAX {
-                    sink.add(chunk_key(tag_key, &chunk), &chunk)?;
-                    chunk = Chunk::new(table);
-                }
-            }
-            if !chunk.is_empty() {
-                sink.add(chunk_key(tag_key, &chunk), &chunk)?;
-            }
-            series = match tag_key {
-                Some(tag) => tag
-                    .checked_add(1)
-                    .map(|t| next_tag(inputs, t))
-                    .transpose()?
-                    .flatten(),
-                None => None,
-            };
+        if table.kind != TableKind::Tag {
+            let mut rows = Merge::new(table, inputs, None, Chunk::new(table), everything)?;
+            return write_series(sink, table, &mut rows, None);
         }
-        Ok(())
+        // Tag after tag, each input walked once (a seek per tag and input cost seconds over
+        // hundreds of thousands of tags).
+        let mut rows: Option<Merge> = None;
+        loop {
+            let next = match &mut rows {
+                Some(merge) => merge.next_walk_tag()?,
+                None => first_tag(inputs)?,
+            };
+            let Some(tag) = next else {
+                return Ok(());
+            };
+            let mut merge = match rows.take() {
+                Some(mut merge) => {
+                    merge.walk_to(tag, Chunk::new(table))?;
+                    merge
+                }
+                None => Merge::walking(table, inputs, tag, Chunk::new(table), everything)?,
+            };
+            write_series(sink, table, &mut merge, Some(tag))?;
+            rows = Some(merge);
+        }
     })
+}
+
+/// The smallest tag with chunks in any of `parts`.
+fn first_tag(parts: &[Arc<Part>]) -> Result<Option<u32>, StoreError> {
+    let mut first: Option<u32> = None;
+    for part in parts {
+        if let Some(guard) = part.keyspace.iter().next() {
+            let key = guard.key()?;
+            let (tag, _) = decode_series_key(&key)
+                .ok_or_else(|| StoreError::Corrupt(format!("undecodable chunk key {key:?}")))?;
+            first = Some(first.map_or(tag, |f| f.min(tag)));
+        }
+    }
+    Ok(first)
+}
+
+/// Writes the rows of one series (`tag`, or a log table's or stream's) as chunks of at most
+/// `CHUNK_ROWS_MAX` rows.
+fn write_series(
+    sink: &mut PartSink<'_>,
+    table: &Table,
+    rows: &mut Merge,
+    tag: Option<u32>,
+) -> Result<(), StoreError> {
+    let mut row = Vec::new();
+    let mut chunk = Chunk::new(table);
+    while let Some((time, seq)) = rows.next_row(&mut row)? {
+        let key = RowKey {
+            time,
+            seq: tag.is_none().then_some(seq),
+            tag: None,
+        };
+        chunk.push_row(table, key, &row);
+        if chunk.len() >= CHUNK_ROWS_MAX {
+            sink.add(chunk_key(tag, &chunk), &chunk)?;
+            chunk = Chunk::new(table);
+        }
+    }
+    if !chunk.is_empty() {
+        sink.add(chunk_key(tag, &chunk), &chunk)?;
+    }
+    Ok(())
 }
 
 /// The key of a sealed chunk of series `tag` (tag tables) or of a log table or stream: its
@@ -352,20 +385,6 @@ fn chunk_key(tag: Option<u32>, chunk: &Chunk) -> Vec<u8> {
         Some(tag) => series_key(tag, last).to_vec(),
         None => stretch_key(last, chunk.seqs.last().copied().unwrap_or(0)).to_vec(),
     }
-}
-
-/// The smallest tag at or above `from` with chunks in any of `parts`.
-fn next_tag(parts: &[Arc<Part>], from: u32) -> Result<Option<u32>, StoreError> {
-    let mut next: Option<u32> = None;
-    for part in parts {
-        if let Some(guard) = part.keyspace.range(series_key(from, i64::MIN)..).next() {
-            let key = guard.key()?;
-            let (tag, _) = decode_series_key(&key)
-                .ok_or_else(|| StoreError::Corrupt(format!("undecodable chunk key {key:?}")))?;
-            next = Some(next.map_or(tag, |n| n.min(tag)));
-        }
-    }
-    Ok(next)
 }
 
 /// The size class of a part for merging: parts whose sizes are within a factor of

@@ -11,6 +11,12 @@
 //! newest rows of 10,000 tags decode a handful of chunks). A forward read that ends inside a
 //! chunk decodes only the rows up to its end.
 //!
+//! A scan that reads tag after tag in id order walks each part once (`PartWalk`) instead of
+//! seeking it for every tag: a seek creates a fjall range, several microseconds, which over
+//! 500,000 tags of two rows each cost seconds. A walk steps over at most `WALK_SKIP_MAX`
+//! chunks to reach a tag's first chunk in the window, and seeks past more, so a sparse list
+//! of tags or a narrow window costs no more than seeking each tag.
+//!
 //! Invariants:
 //! - Every row returned lies in the requested time range.
 //! - Memory is one chunk per source at a time, whatever the range holds.
@@ -19,7 +25,7 @@ use std::sync::Arc;
 
 use super::StoreError;
 use super::chunk::{Chunk, Corrupt, Header};
-use super::parts::{Part, series_key, stretch_key};
+use super::parts::{Part, decode_series_key, series_key, stretch_key};
 use crate::catalog::{Table, TableKind};
 use crate::value::Value;
 
@@ -37,39 +43,56 @@ pub(super) struct Window {
     pub reverse: bool,
 }
 
+/// Chunks a walk steps over to reach a tag's first chunk before it seeks instead: about the
+/// cost of one seek.
+const WALK_SKIP_MAX: usize = 16;
+
 /// The chunks of one part that may hold rows of one series (or, for a log table or stream,
 /// any rows) in the window, one at a time, in the window's direction.
 pub(super) struct Runs {
-    iter: fjall::Iter,
+    reader: Reader,
     window: Window,
     done: bool,
+}
+
+/// Where a `Runs` reads its chunks.
+enum Reader {
+    /// A key range holding only the series' chunks.
+    Range(fjall::Iter),
+    /// A walk over the whole part, stopped at the end of series `tag`.
+    Walk(PartWalk, u32),
+}
+
+/// The key range of a series' chunks (a log table's or stream's, when `tag` is `None`) that
+/// may hold rows in the window: chunks are keyed by their last row, so the first one reaching
+/// `time_min` is the first key at or after it, and a part's chunks of one series do not
+/// overlap in time.
+fn series_range(part: &Part, tag: Option<u32>, window: Window) -> fjall::Iter {
+    let ks = &part.keyspace;
+    let key = |time: i64, seq: u64| match tag {
+        Some(tag) => series_key(tag, time).to_vec(),
+        None => stretch_key(time, seq).to_vec(),
+    };
+    let lowest = key(window.time_min, 0);
+    let highest = key(i64::MAX, u64::MAX);
+    if window.reverse && window.time_max != i64::MAX {
+        // Backwards from the chunk that reaches `time_max`: the later ones start after it.
+        let upper = ks
+            .range(key(window.time_max, 0)..=highest.clone())
+            .next()
+            .and_then(|g| g.key().ok())
+            .map_or(highest, |k| k.to_vec());
+        ks.range(lowest..=upper)
+    } else {
+        ks.range(lowest..=highest)
+    }
 }
 
 impl Runs {
     /// The chunks of series `tag` (tag tables) or of the whole part (log tables, streams).
     pub fn new(part: &Part, tag: Option<u32>, window: Window) -> Runs {
-        let ks = &part.keyspace;
-        // Chunks are keyed by their last row: the first chunk reaching `time_min` is the first
-        // key at or after it, and a part's chunks of one series do not overlap in time.
-        let key = |time: i64, seq: u64| match tag {
-            Some(tag) => series_key(tag, time).to_vec(),
-            None => stretch_key(time, seq).to_vec(),
-        };
-        let lowest = key(window.time_min, 0);
-        let highest = key(i64::MAX, u64::MAX);
-        let iter = if window.reverse && window.time_max != i64::MAX {
-            // Backwards from the chunk that reaches `time_max`: the later ones start after it.
-            let upper = ks
-                .range(key(window.time_max, 0)..=highest.clone())
-                .next()
-                .and_then(|g| g.key().ok())
-                .map_or(highest, |k| k.to_vec());
-            ks.range(lowest..=upper)
-        } else {
-            ks.range(lowest..=highest)
-        };
         Runs {
-            iter,
+            reader: Reader::Range(series_range(part, tag, window)),
             window,
             done: false,
         }
@@ -78,16 +101,21 @@ impl Runs {
     /// The next chunk overlapping the window, not decoded yet; `None` when there is none left.
     fn next_run(&mut self) -> Result<Option<(fjall::UserValue, Header)>, StoreError> {
         while !self.done {
-            let guard = if self.window.reverse {
-                self.iter.next_back()
-            } else {
-                self.iter.next()
+            let value = match &mut self.reader {
+                Reader::Range(iter) => {
+                    let guard = if self.window.reverse {
+                        iter.next_back()
+                    } else {
+                        iter.next()
+                    };
+                    guard.map(|g| g.value()).transpose()?
+                }
+                Reader::Walk(walk, tag) => walk.take_of(*tag)?,
             };
-            let Some(guard) = guard else {
+            let Some(value) = value else {
                 self.done = true;
                 break;
             };
-            let value = guard.value()?;
             let header = Chunk::header(&value)?;
             if header.max_time < self.window.time_min {
                 if self.window.reverse {
@@ -104,6 +132,123 @@ impl Runs {
             return Ok(Some((value, header)));
         }
         Ok(None)
+    }
+}
+
+/// Whether `tag` comes before `other` in a walk's direction.
+fn before(reverse: bool, tag: u32, other: u32) -> bool {
+    if reverse { tag > other } else { tag < other }
+}
+
+/// One part of a tag table read tag after tag, in the window's direction, by one iterator
+/// kept across tags, with the next chunk looked at but not yet taken.
+struct PartWalk {
+    part: Arc<Part>,
+    window: Window,
+    iter: fjall::Iter,
+    ahead: Option<(u32, fjall::UserValue)>,
+}
+
+impl PartWalk {
+    fn new(part: &Arc<Part>, window: Window) -> PartWalk {
+        PartWalk {
+            part: Arc::clone(part),
+            window,
+            iter: part.keyspace.iter(),
+            ahead: None,
+        }
+    }
+
+    /// The tag of the next chunk and the chunk, without taking it.
+    fn peek(&mut self) -> Result<Option<&(u32, fjall::UserValue)>, StoreError> {
+        if self.ahead.is_none() {
+            let guard = if self.window.reverse {
+                self.iter.next_back()
+            } else {
+                self.iter.next()
+            };
+            if let Some(guard) = guard {
+                let (key, value) = guard.into_inner()?;
+                let (tag, _) = decode_series_key(&key)
+                    .ok_or_else(|| StoreError::Corrupt(format!("undecodable chunk key {key:?}")))?;
+                self.ahead = Some((tag, value));
+            }
+        }
+        Ok(self.ahead.as_ref())
+    }
+
+    /// The tag of the next chunk, `None` at the end of the part.
+    fn next_tag(&mut self) -> Result<Option<u32>, StoreError> {
+        Ok(self.peek()?.map(|(tag, _)| *tag))
+    }
+
+    /// The next chunk if it belongs to `tag`; chunks of tags before it are stepped over.
+    fn take_of(&mut self, tag: u32) -> Result<Option<fjall::UserValue>, StoreError> {
+        loop {
+            let before = match self.peek()? {
+                None => return Ok(None),
+                Some((next, _)) if *next == tag => {
+                    return Ok(self.ahead.take().map(|(_, value)| value));
+                }
+                Some(&(next, _)) => before(self.window.reverse, next, tag),
+            };
+            if !before {
+                return Ok(None);
+            }
+            self.ahead = None;
+        }
+    }
+
+    /// Moves to the first chunk of `tag` that may reach the window: by stepping when it is
+    /// near, by a seek otherwise, and always by a seek for a reverse read that ends before
+    /// the last time (its first chunk is found by a probe, as `Runs::new` does).
+    fn position(&mut self, tag: u32) -> Result<(), StoreError> {
+        let window = self.window;
+        let near = !window.reverse || window.time_max == i64::MAX;
+        if near {
+            for _ in 0..WALK_SKIP_MAX {
+                let reached = match self.peek()? {
+                    None => return Ok(()),
+                    Some(&(next, ref value)) => {
+                        if before(window.reverse, next, tag) {
+                            false
+                        } else if next != tag || window.reverse {
+                            true
+                        } else {
+                            Chunk::header(value)?.max_time >= window.time_min
+                        }
+                    }
+                };
+                if reached {
+                    return Ok(());
+                }
+                self.ahead = None;
+            }
+        }
+        self.seek_to(tag);
+        Ok(())
+    }
+
+    /// Re-opens the walk at `tag`'s first chunk that may reach the window, going on past
+    /// its chunks into the tags after it.
+    fn seek_to(&mut self, tag: u32) {
+        self.ahead = None;
+        let ks = &self.part.keyspace;
+        let first = series_key(tag, self.window.time_min).to_vec();
+        let last = series_key(tag, i64::MAX).to_vec();
+        self.iter = if self.window.reverse {
+            let upper = if self.window.time_max == i64::MAX {
+                last
+            } else {
+                ks.range(series_key(tag, self.window.time_max).to_vec()..=last.clone())
+                    .next()
+                    .and_then(|g| g.key().ok())
+                    .map_or(last, |k| k.to_vec())
+            };
+            ks.range(..=upper)
+        } else {
+            ks.range(first..)
+        };
     }
 }
 
@@ -179,10 +324,8 @@ impl Source {
                     };
                     match runs.next_run()? {
                         Some((bytes, header)) => self.state = State::Pending(bytes, header),
-                        None => {
-                            self.runs = None;
-                            return Ok(());
-                        }
+                        // The runs stay: a walk in them goes on to the next tag.
+                        None => return Ok(()),
                     }
                 }
             }
@@ -229,6 +372,8 @@ pub(super) struct Merge {
     window: Window,
     /// A tag table: equal times are one row, and chunks are decoded only when read.
     dedup: bool,
+    /// A `walking` merge's first sources, one walk per part; the head's rows follow them.
+    walks: usize,
 }
 
 impl Merge {
@@ -241,16 +386,106 @@ impl Merge {
         head: Chunk,
         window: Window,
     ) -> Result<Merge, StoreError> {
-        let dedup = table.kind == TableKind::Tag;
-        let mut sources = Vec::with_capacity(parts.len() + 1);
-        for part in parts
+        let runs = parts
             .iter()
             .filter(|p| p.overlaps(window.time_min, window.time_max) && p.may_hold(tag))
-        {
+            .map(|part| (Runs::new(part, tag, window), part.rank))
+            .collect();
+        Merge::over(table, runs, head, window)
+    }
+
+    /// A merge that reads tag after tag, each of `parts` walked once (`PartWalk`), starting
+    /// with `tag`; `walk_to` moves it to the next tag.
+    pub fn walking(
+        table: &Arc<Table>,
+        parts: &[Arc<Part>],
+        tag: u32,
+        head: Chunk,
+        window: Window,
+    ) -> Result<Merge, StoreError> {
+        let runs = parts
+            .iter()
+            .map(|part| {
+                let runs = Runs {
+                    reader: Reader::Walk(PartWalk::new(part, window), tag),
+                    window,
+                    done: true,
+                };
+                (runs, part.rank)
+            })
+            .collect();
+        let mut merge = Merge::over(table, runs, Chunk::new(table), window)?;
+        merge.walks = parts.len();
+        merge.walk_to(tag, head)?;
+        Ok(merge)
+    }
+
+    /// Moves a `walking` merge on to the rows of `tag` (after the tags read so far, in the
+    /// window's direction), with `head` its head rows as `new` takes them.
+    pub fn walk_to(&mut self, tag: u32, head: Chunk) -> Result<(), StoreError> {
+        let window = self.window;
+        self.sources.truncate(self.walks);
+        for source in &mut self.sources {
+            let Some(runs) = &mut source.runs else {
+                continue;
+            };
+            let Reader::Walk(walk, walking) = &mut runs.reader else {
+                continue;
+            };
+            let part = &walk.part;
+            let holds = part.overlaps(window.time_min, window.time_max) && part.may_hold(Some(tag));
+            if holds {
+                walk.position(tag)?;
+            }
+            *walking = tag;
+            runs.done = !holds;
+            source.state = State::Exhausted;
+        }
+        if !head.is_empty() {
+            self.sources.push(Source {
+                runs: None,
+                state: State::Decoded(head, 0),
+                rank: u64::MAX,
+            });
+        }
+        for source in &mut self.sources {
+            source.settle(&self.table, window, self.dedup)?;
+        }
+        Ok(())
+    }
+
+    /// The first tag a `walking` merge's parts hold after the ones read, `None` past the last.
+    pub fn next_walk_tag(&mut self) -> Result<Option<u32>, StoreError> {
+        let mut next: Option<u32> = None;
+        for source in &mut self.sources {
+            if let Some(Runs {
+                reader: Reader::Walk(walk, _),
+                ..
+            }) = &mut source.runs
+                && let Some(tag) = walk.next_tag()?
+            {
+                next = Some(match next {
+                    Some(n) if before(self.window.reverse, n, tag) => n,
+                    _ => tag,
+                });
+            }
+        }
+        Ok(next)
+    }
+
+    fn over(
+        table: &Arc<Table>,
+        runs: Vec<(Runs, u64)>,
+        head: Chunk,
+        window: Window,
+    ) -> Result<Merge, StoreError> {
+        let dedup = table.kind == TableKind::Tag;
+        let mut sources = Vec::with_capacity(runs.len() + 1);
+        for (runs, rank) in runs {
             sources.push(Source {
-                runs: Some(Runs::new(part, tag, window)),
+                runs: Some(runs),
                 state: State::Exhausted,
-                rank: part.rank,
+                rank,
             });
         }
         if !head.is_empty() {
@@ -268,6 +503,7 @@ impl Merge {
             sources,
             window,
             dedup,
+            walks: 0,
         })
     }
 
