@@ -7,9 +7,11 @@
 //!
 //! Consistency: each series is read from one moment's parts and head, taken together under
 //! the table's lock, so a batch is seen whole or not at all within a series, and a row is
-//! never read twice or missed across a checkpoint. Between series the scan holds nothing, so a
-//! slow reader pins no head copy or retired part for longer than one series; a long scan over
-//! many tags may see, for later tags, batches committed after it started.
+//! never read twice or missed across a checkpoint. Between series a tag-by-tag scan keeps only
+//! its part walks (`Walks`), dropped at the next series once a checkpoint or merge has
+//! replaced those parts, so a slow reader pins no head copy, and no retired part for longer
+//! than one series; a long scan over many tags may see, for later tags, batches committed
+//! after it started.
 //!
 //! Tag names over every tag come from walking the tag dictionary in id order alongside
 //! (`Dictionary`), a page of names at a time: one step per tag, never a lookup per row.
