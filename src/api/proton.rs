@@ -140,6 +140,7 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
         inflate: app.inflate,
         durability,
         convert: ConvertOptions::proton(timefmt::now_ns()),
+        columns: Vec::new(),
     };
     match ingest(&app.store, &mut request.body, plan).await {
         Ok(_) => ok_reply(id),
@@ -217,9 +218,10 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
                 ) => (413, 229, e.kind.to_string()),
                 IngestErrorKind::Inflate(i) => (400, 354, format!("Code: 354. {i}")),
                 // Only Machbase bodies are NDJSON or CSV.
-                IngestErrorKind::NoKnownKey | IngestErrorKind::Csv(_) => {
-                    (400, 117, e.kind.to_string())
-                }
+                IngestErrorKind::NoKnownKey
+                | IngestErrorKind::Csv(_)
+                | IngestErrorKind::Tsv(_)
+                | IngestErrorKind::Native(_) => (400, 117, e.kind.to_string()),
                 IngestErrorKind::Body(b) => match b.kind {
                     BodyErrorKind::TooLarge { .. } => (413, 229, b.to_string()),
                     _ => (400, 117, b.to_string()),
@@ -245,7 +247,7 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
 
 /// `Content-Encoding` as Proton reads it (reference §1.2): gzip and deflate are inflated;
 /// the other methods Proton knows are refused as not built in; anything else is unknown.
-fn body_encoding(header: Option<&str>) -> Result<Option<Encoding>, String> {
+pub(super) fn body_encoding(header: Option<&str>) -> Result<Option<Encoding>, String> {
     let Some(raw) = header else { return Ok(None) };
     match raw.trim().to_ascii_lowercase().as_str() {
         "" | "none" | "auto" | "identity" => Ok(None),

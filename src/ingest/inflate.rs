@@ -236,6 +236,11 @@ impl Inflater {
         Ok((used, written))
     }
 
+    /// Compressed bytes consumed so far.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
     /// Checks that the body may end here.
     pub fn finish(&self) -> Result<(), InflateError> {
         // An empty body is no stream at all (Go: EOF reading the header).

@@ -68,6 +68,15 @@ impl ClickHouseFormat {
         }
     }
 
+    /// An encoder for this format; `read` gives JSON's `statistics` their rows and bytes.
+    pub fn encoder(self, started: Instant, read: Option<Arc<ReadStats>>) -> Box<dyn Encoder> {
+        let encoder = ClickHouseEncoder::new(self, started);
+        Box::new(match read {
+            Some(read) => encoder.with_read_stats(read),
+            None => encoder,
+        })
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ClickHouseFormat::TabSeparated => "TabSeparated",

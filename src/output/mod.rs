@@ -9,15 +9,18 @@
 //! integers exactly, datetimes per the request's time format.
 //!
 //! Files: `clickhouse.rs` Proton's ClickHouse-style formats; `machbase/` Machbase Neo's
-//! `/db/query` formats; `gzip.rs` the `compress=gzip` body; `live.rs` the body of a live
+//! `/db/query` formats; `gzip.rs` the `compress=gzip` body; `compress.rs` compressed
+//! ClickHouse-interface replies (lz4, gzip, deflate); `live.rs` the body of a live
 //! (streaming) query, whose rows arrive as they are ingested.
 
 mod clickhouse;
+mod compress;
 mod gzip;
 mod live;
 mod machbase;
 
 pub use clickhouse::{ClickHouseEncoder, ClickHouseFormat, slash_escaped_json_string};
+pub use compress::{ReplyEncoding, compress_reply};
 pub use gzip::{GzipBody, gzip_bytes};
 pub use live::LiveQueryBody;
 pub use machbase::{
