@@ -10,7 +10,8 @@
 //!
 //! Files: `clickhouse.rs` Proton's ClickHouse-style formats; `machbase/` Machbase Neo's
 //! `/db/query` formats; `gzip.rs` the `compress=gzip` body; `compress.rs` compressed
-//! ClickHouse-interface replies (lz4, gzip, deflate); `live.rs` the body of a live
+//! ClickHouse-interface replies (lz4, gzip, deflate); `native.rs` ClickHouse's binary `Native`
+//! blocks; `live.rs` the body of a live
 //! (streaming) query, whose rows arrive as they are ingested.
 
 mod clickhouse;
@@ -18,6 +19,7 @@ mod compress;
 mod gzip;
 mod live;
 mod machbase;
+mod native;
 
 pub use clickhouse::{ClickHouseEncoder, ClickHouseFormat, slash_escaped_json_string};
 pub use compress::{ReplyEncoding, compress_reply};
@@ -48,6 +50,8 @@ pub trait Encoder: Send {
         out: &mut Vec<u8>,
     ) -> Result<(), String>;
     fn end(&mut self, rows: u64, out: &mut Vec<u8>);
+    /// Writes what the encoder holds back (a `Native` block) before a live reply's pause.
+    fn flush(&mut self, _out: &mut Vec<u8>) {}
 }
 
 /// The dialect's text for an error raised after the reply's head went out.
