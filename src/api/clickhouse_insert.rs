@@ -8,7 +8,7 @@
 //! rows were stored before it (also in the summary header's `written_rows`).
 //!
 //! Formats: JSONEachRow, CSV, CSVWithNames, TabSeparated, TabSeparatedWithNames,
-//! JSONCompactEachRow, Native (and ClickHouse's aliases for them).
+//! JSONCompactEachRow, Native, RowBinary (and ClickHouse's aliases for them).
 
 use std::time::Instant;
 
@@ -41,6 +41,7 @@ fn body_format(name: &str) -> Option<BodyFormat> {
         "tabseparated" | "tsv" => BodyFormat::Tsv { with_names: false },
         "tabseparatedwithnames" | "tsvwithnames" => BodyFormat::Tsv { with_names: true },
         "native" => BodyFormat::Native,
+        "rowbinary" => BodyFormat::RowBinary,
         _ => return None,
     })
 }

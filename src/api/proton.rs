@@ -220,11 +220,13 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
                     InflateError::TooLarge { .. } | InflateError::RatioTooHigh { .. },
                 ) => (413, 229, e.kind.to_string()),
                 IngestErrorKind::Inflate(i) => (400, 354, format!("Code: 354. {i}")),
-                // Only Machbase bodies are NDJSON or CSV.
+                // Only Machbase bodies are NDJSON or CSV, only ClickHouse-interface bodies
+                // TabSeparated, Native or RowBinary.
                 IngestErrorKind::NoKnownKey
                 | IngestErrorKind::Csv(_)
                 | IngestErrorKind::Tsv(_)
-                | IngestErrorKind::Native(_) => (400, 117, e.kind.to_string()),
+                | IngestErrorKind::Native(_)
+                | IngestErrorKind::RowBinary(_) => (400, 117, e.kind.to_string()),
                 IngestErrorKind::Body(b) => match b.kind {
                     BodyErrorKind::TooLarge { .. } => (413, 229, b.to_string()),
                     _ => (400, 117, b.to_string()),

@@ -175,6 +175,12 @@ pub fn ingest_exception(e: &IngestError, stream: &str) -> Exception {
                 _ => Exception::new(117, "INCORRECT_DATA", n.to_string()),
             }
         }
+        IngestErrorKind::RowBinary(r) => match r.kind {
+            crate::ingest::RowBinaryErrorKind::Truncated => {
+                Exception::new(33, "CANNOT_READ_ALL_DATA", r.to_string()).with_status(400)
+            }
+            _ => Exception::new(117, "INCORRECT_DATA", r.to_string()),
+        },
         IngestErrorKind::Shape(_)
         | IngestErrorKind::NoKnownKey
         | IngestErrorKind::Csv(_)

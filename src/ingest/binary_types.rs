@@ -85,6 +85,38 @@ impl BinaryType {
     }
 }
 
+impl BinaryType {
+    /// The layout of a stored column, as `DESCRIBE` names its type (RowBinary input).
+    pub fn of_column(ty: &crate::catalog::ColumnType, nullable: bool) -> BinaryType {
+        use crate::catalog::ColumnType as C;
+        let base = match ty {
+            C::Bool => Base::Bool,
+            C::Int8 => Base::Int8,
+            C::Int16 => Base::Int16,
+            C::Int32 => Base::Int32,
+            C::Int64 => Base::Int64,
+            C::UInt8 => Base::UInt8,
+            C::UInt16 => Base::UInt16,
+            C::UInt32 => Base::UInt32,
+            C::UInt64 => Base::UInt64,
+            C::Float32 => Base::Float32,
+            C::Float64 => Base::Float64,
+            C::String { .. } | C::Json | C::Binary => Base::String,
+            C::Date => Base::Date,
+            C::DateTime { precision: 0, .. } => Base::DateTime,
+            C::DateTime { precision, .. } => Base::DateTime64((*precision).min(9)),
+            C::Uuid => Base::Uuid,
+            C::Ipv4 => Base::Ipv4,
+            C::Ipv6 => Base::Ipv6,
+        };
+        BinaryType {
+            base,
+            nullable,
+            low_cardinality: false,
+        }
+    }
+}
+
 impl Base {
     fn parse(text: &str) -> Option<Base> {
         let lower = text.trim().to_ascii_lowercase();

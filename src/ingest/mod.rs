@@ -21,6 +21,7 @@ mod lz4_frames;
 pub(crate) mod native_rows;
 mod ndjson_rows;
 mod pipeline;
+mod row_binary_rows;
 mod source;
 mod tsv_rows;
 
@@ -30,4 +31,5 @@ pub use inflate::{Encoding, InflateError, InflateLimits};
 pub use json_rows::{Shape, ShapeError};
 pub use native_rows::NativeErrorKind;
 pub use pipeline::{BodyFormat, IngestError, IngestErrorKind, IngestPlan, ingest};
+pub use row_binary_rows::RowBinaryErrorKind;
 pub use source::{ChunkSource, Decompressed, Prefixed};

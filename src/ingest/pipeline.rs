@@ -10,6 +10,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::binary_types::BinaryType;
 use super::convert::{self, ConvertOptions, Scalar};
 use super::csv_rows::{CsvError, CsvRowsDecoder, Header};
 use super::decoder::{RowDecoder, Step};
@@ -18,6 +19,7 @@ use super::json_compact_rows::JsonCompactRowsDecoder;
 use super::json_rows::{JsonRowsDecoder, Shape, ShapeError};
 use super::native_rows::{NativeError, NativeRowsDecoder};
 use super::ndjson_rows::NdjsonRowsDecoder;
+use super::row_binary_rows::{RowBinaryError, RowBinaryRowsDecoder};
 use super::source::{ChunkSource, Decompressed};
 use super::tsv_rows::{TsvError, TsvRowsDecoder};
 use crate::catalog::Table;
@@ -51,6 +53,7 @@ pub enum IngestErrorKind {
     Csv(CsvError),
     Tsv(TsvError),
     Native(NativeError),
+    RowBinary(RowBinaryError),
     Inflate(InflateError),
     Batch(BatchError),
     Body(BodyError),
@@ -82,6 +85,7 @@ impl fmt::Display for IngestErrorKind {
             IngestErrorKind::Csv(e) => write!(f, "{e}"),
             IngestErrorKind::Tsv(e) => write!(f, "{e}"),
             IngestErrorKind::Native(e) => write!(f, "{e}"),
+            IngestErrorKind::RowBinary(e) => write!(f, "{e}"),
             IngestErrorKind::Inflate(e) => write!(f, "{e}"),
             IngestErrorKind::Batch(e) => write!(f, "{e}"),
             IngestErrorKind::Body(e) => write!(f, "{e}"),
@@ -108,6 +112,12 @@ impl From<NativeError> for IngestErrorKind {
     }
 }
 
+impl From<RowBinaryError> for IngestErrorKind {
+    fn from(e: RowBinaryError) -> Self {
+        IngestErrorKind::RowBinary(e)
+    }
+}
+
 impl From<TsvError> for IngestErrorKind {
     fn from(e: TsvError) -> Self {
         IngestErrorKind::Tsv(e)
@@ -131,6 +141,8 @@ pub enum BodyFormat {
     JsonCompact,
     /// ClickHouse's `Native`: blocks of typed columns, each naming its columns.
     Native,
+    /// ClickHouse's `RowBinary`: rows of values in the target columns' types, no header.
+    RowBinary,
 }
 
 #[derive(Debug, Clone)]
@@ -405,6 +417,25 @@ pub async fn ingest<S: ChunkSource>(
         }
         BodyFormat::JsonCompact => run(store, body, &plan, JsonCompactRowsDecoder::new()).await,
         BodyFormat::Native => run(store, body, &plan, NativeRowsDecoder::new()).await,
+        BodyFormat::RowBinary => {
+            // The values' layouts are the target columns' types; an unknown listed column
+            // is reported by `RowAssembler::listed` before any byte is read.
+            let table = &plan.table;
+            let types = if plan.columns.is_empty() {
+                table
+                    .columns
+                    .iter()
+                    .map(|c| BinaryType::of_column(&c.ty, c.nullable))
+                    .collect()
+            } else {
+                plan.columns
+                    .iter()
+                    .filter_map(|n| table.column_index(n).and_then(|i| table.columns.get(i)))
+                    .map(|c| BinaryType::of_column(&c.ty, c.nullable))
+                    .collect()
+            };
+            run(store, body, &plan, RowBinaryRowsDecoder::new(types)).await
+        }
     }
 }
 
@@ -448,6 +479,7 @@ where
         // first field.
         Err(IngestErrorKind::Csv(e)) => e.row,
         Err(IngestErrorKind::Tsv(e)) => e.row,
+        Err(IngestErrorKind::RowBinary(e)) => e.row,
         // An NDJSON row can fail before it starts (`[1,2]` is no object).
         Err(IngestErrorKind::Shape(_)) if !run.in_row && plan.format == BodyFormat::Ndjson => {
             run.row_number + 1
