@@ -119,6 +119,11 @@ const _: () = assert!(NATIVE_BLOCK_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 8);
 // Dictionary offsets are u32s into a block.
 const _: () = assert!(NATIVE_BLOCK_BYTES_MAX < u32::MAX as usize);
 
+/// Largest window a zstd request body may ask for (the memory its decoder keeps). The
+/// format recommends decoders support 8 MiB; encoders use at most the input's size below it.
+pub const ZSTD_WINDOW_BYTES_MAX: usize = 8 << 20;
+const _: () = assert!(ZSTD_WINDOW_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 8);
+
 /// Largest JSON request object read whole (query requests, not ingest bodies).
 pub const CONTROL_BODY_BYTES_MAX: usize = 1 << 20;
 /// Longest SQL text.

@@ -250,8 +250,8 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
     }
 }
 
-/// `Content-Encoding` as Proton reads it (reference §1.2): gzip, deflate and lz4 are
-/// inflated; the other methods Proton knows are refused as not built in; anything else is
+/// `Content-Encoding` as Proton reads it (reference §1.2): gzip, deflate, lz4, zstd and br
+/// are inflated; the other methods Proton knows are refused as not built in; anything else is
 /// unknown. The error is the exception's message (code 48).
 pub(super) fn body_encoding(header: Option<&str>) -> Result<Option<Encoding>, String> {
     let Some(raw) = header else { return Ok(None) };
@@ -260,8 +260,10 @@ pub(super) fn body_encoding(header: Option<&str>) -> Result<Option<Encoding>, St
         "gzip" | "gz" | "x-gzip" => Ok(Some(Encoding::Gzip)),
         "deflate" => Ok(Some(Encoding::Zlib)),
         "lz4" => Ok(Some(Encoding::Lz4)),
-        "br" | "brotli" | "xz" | "lzma" | "zstd" | "zst" | "bz2" | "snappy" => Err(format!(
-            "Compression method {raw} is not supported by tidegate; send gzip, deflate, lz4 or an uncompressed body"
+        "zstd" | "zst" => Ok(Some(Encoding::Zstd)),
+        "br" | "brotli" => Ok(Some(Encoding::Brotli)),
+        "xz" | "lzma" | "bz2" | "snappy" => Err(format!(
+            "Compression method {raw} is not supported by tidegate; send gzip, deflate, lz4, zstd, br or an uncompressed body"
         )),
         _ => Err(format!(
             "Unknown compression method {raw}. Only 'auto', 'none', 'gzip', 'deflate', 'br', 'xz', 'zstd', 'lz4', 'bz2', 'snappy' are supported as compression methods"

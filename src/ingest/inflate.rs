@@ -1,5 +1,7 @@
 //! Streaming decompression of request bodies: gzip (RFC 1952, several members in a row as Go
-//! and zcat accept) and zlib (RFC 1950, HTTP's `deflate`), on miniz_oxide.
+//! and zcat accept) and zlib (RFC 1950, HTTP's `deflate`), on miniz_oxide; and, through the
+//! same limits, LZ4 frames, zstd frames and brotli streams (`lz4_frames`, `zstd_frames`,
+//! `brotli_streams`).
 //!
 //! Invariants:
 //! - Memory is fixed: miniz_oxide's state (its 32 KiB window) plus the caller's output
@@ -27,6 +29,10 @@ pub enum Encoding {
     Zlib,
     /// LZ4 frames (`super::lz4_frames`).
     Lz4,
+    /// zstd frames (`super::zstd_frames`).
+    Zstd,
+    /// brotli streams (`super::brotli_streams`).
+    Brotli,
 }
 
 /// What one body may inflate to.
@@ -157,17 +163,23 @@ pub struct Inflater {
 
 enum Codec {
     Lz4(Box<super::lz4_frames::Lz4Frames>),
+    Zstd(Box<super::zstd_frames::ZstdFrames>),
+    Brotli(super::brotli_streams::BrotliStreams),
 }
 
 impl Inflater {
     pub fn new(encoding: Encoding, limits: InflateLimits) -> Inflater {
         let (format, phase) = match encoding {
             Encoding::Gzip => (DataFormat::Raw, Phase::Fixed { have: 0 }),
-            Encoding::Zlib | Encoding::Lz4 => (DataFormat::Zlib, Phase::Deflate),
+            Encoding::Zlib | Encoding::Lz4 | Encoding::Zstd | Encoding::Brotli => {
+                (DataFormat::Zlib, Phase::Deflate)
+            }
         };
         let codec = match encoding {
             Encoding::Gzip | Encoding::Zlib => None,
             Encoding::Lz4 => Some(Codec::Lz4(Box::new(super::lz4_frames::Lz4Frames::new()))),
+            Encoding::Zstd => Some(Codec::Zstd(Box::new(super::zstd_frames::ZstdFrames::new()))),
+            Encoding::Brotli => Some(Codec::Brotli(super::brotli_streams::BrotliStreams::new())),
         };
         Inflater {
             encoding,
@@ -216,6 +228,8 @@ impl Inflater {
         if let Some(codec) = &mut self.codec {
             let (used, written) = match codec {
                 Codec::Lz4(d) => d.decode(input, out)?,
+                Codec::Zstd(d) => d.decode(input, out)?,
+                Codec::Brotli(d) => d.decode(input, out)?,
             };
             self.account(used, written)?;
             return Ok((used, written));
@@ -261,7 +275,7 @@ impl Inflater {
                             Encoding::Gzip => Phase::Trailer { have: 0 },
                             // zlib's adler32 was checked by miniz_oxide; one stream only.
                             // (Other codecs never reach the deflate phase.)
-                            Encoding::Zlib | Encoding::Lz4 => Phase::MemberEnd,
+                            _ => Phase::MemberEnd,
                         };
                     }
                     Ok(_) | Err(MZError::Buf) => {
@@ -294,6 +308,8 @@ impl Inflater {
         if let Some(codec) = &self.codec {
             return match codec {
                 Codec::Lz4(d) => d.finish(),
+                Codec::Zstd(d) => d.finish(),
+                Codec::Brotli(d) => d.finish(),
             };
         }
         // An empty body is no stream at all (Go: EOF reading the header).

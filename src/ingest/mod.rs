@@ -10,6 +10,7 @@
 //! Not here: HTTP parameters and reply shapes (`api`), storage (`store`).
 
 mod binary_types;
+mod brotli_streams;
 pub mod convert;
 mod csv_rows;
 pub(crate) mod decoder;
@@ -24,6 +25,7 @@ mod pipeline;
 mod row_binary_rows;
 mod source;
 mod tsv_rows;
+mod zstd_frames;
 
 pub use convert::{ConvertOptions, Rules};
 pub use csv_rows::Header;
