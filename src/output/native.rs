@@ -376,8 +376,8 @@ mod tests {
                 "T:Time(1700000000000000000)",
             ]
         );
-        // 70,000 rows are two blocks, each naming its columns.
-        assert_eq!(steps.iter().filter(|s| s.starts_with("cols:")).count(), 2);
+        // 70,000 rows of 38 bytes are 11 blocks of at most 256 KiB, each naming its columns.
+        assert_eq!(steps.iter().filter(|s| s.starts_with("cols:")).count(), 11);
         assert_eq!(steps.iter().filter(|s| *s == "]").count(), 70_000);
     }
 }

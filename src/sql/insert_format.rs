@@ -40,6 +40,8 @@ pub struct InsertHead {
 }
 
 enum Tok {
+    /// The text ended (only when no byte follows).
+    End,
     Word(String),
     Quoted(String),
     Str(String),
@@ -90,11 +92,7 @@ impl Scanner<'_> {
             return Ok(None);
         }
         let Some(first) = self.peek() else {
-            return if self.at_end {
-                Err("the statement ends early".into())
-            } else {
-                Ok(None)
-            };
+            return Ok(self.at_end.then_some(Tok::End));
         };
         if first.is_ascii_alphanumeric() || first == b'_' || first >= 0x80 {
             let start = self.at;
@@ -186,9 +184,11 @@ pub fn split(text: &[u8], at_end: bool) -> Split {
 
 /// `Ok(None)`: more bytes are needed.
 fn head(s: &mut Scanner) -> Result<Option<Split>, String> {
+    // A statement that ends before its FORMAT is the SQL parser's to report.
     macro_rules! next {
         () => {
             match s.token()? {
+                Some(Tok::End) => return Ok(Some(Split::NotInsertFormat)),
                 Some(t) => t,
                 None => return Ok(None),
             }
@@ -247,6 +247,7 @@ fn head(s: &mut Scanner) -> Result<Option<Split>, String> {
             let value = match next!() {
                 Tok::Word(w) | Tok::Quoted(w) | Tok::Str(w) => w,
                 Tok::Sym(b) => char::from(b).to_string(),
+                Tok::End => return Ok(Some(Split::NotInsertFormat)),
             };
             settings.push((name, value));
             tok = next!();
@@ -357,6 +358,10 @@ mod tests {
     #[test]
     fn other_statements_are_not_insert_format() {
         for t in [
+            &b""[..],
+            b"  \n",
+            b"INSERT INTO s",
+            b"INSERT INTO s (a, b",
             &b"SELECT 1"[..],
             b"INSERT INTO s VALUES (1)",
             b"INSERT INTO s (a) SELECT 1",
