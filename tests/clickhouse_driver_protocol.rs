@@ -128,13 +128,10 @@ fn text_formats_with_the_statement_in_the_query_or_the_body() {
 
 /// A Native block as timeplus-connect writes it: (id int32, name string).
 fn native_block(ids: &[i32], names: &[&str]) -> Vec<u8> {
-    let mut b = vec![2, ids.len() as u8];
-    for (name, ty) in [("id", "int32")] {
-        b.push(name.len() as u8);
-        b.extend(name.as_bytes());
-        b.push(ty.len() as u8);
-        b.extend(ty.as_bytes());
-    }
+    let mut b = vec![2, ids.len() as u8, 2];
+    b.extend(b"id");
+    b.push(5);
+    b.extend(b"int32");
     for id in ids {
         b.extend(id.to_le_bytes());
     }
@@ -187,12 +184,9 @@ fn native_and_row_binary_compressed_or_not() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     // RowBinary in the columns' types.
-    let mut rows = Vec::new();
-    for (id, name) in [(6i32, "rb")] {
-        rows.extend(id.to_le_bytes());
-        rows.push(name.len() as u8);
-        rows.extend(name.as_bytes());
-    }
+    let mut rows = 6i32.to_le_bytes().to_vec();
+    rows.push(2);
+    rows.extend(b"rb");
     let r = post(&s, "INSERT INTO n (id, name) FORMAT RowBinary", &[], &rows);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
