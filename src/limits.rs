@@ -108,6 +108,22 @@ pub const BODY_READ_IDLE_TIMEOUT_MS: u64 = 60_000;
 /// long is closed. Any byte accepted restarts the wait (see `server::write_all_progressing`).
 pub const WRITE_TIMEOUT_MS_DEFAULT: u64 = 60_000;
 
+/// Bytes of one ClickHouse `Native` block held until it is whole (its columns come one after
+/// another, so no row can be stored before the last column arrives). timeplus-connect sends
+/// blocks of about 2 MiB; a larger one is refused, naming this bound.
+pub const NATIVE_BLOCK_BYTES_MAX: usize = 8 << 20;
+/// Rows of one `Native` block (ClickHouse's `max_insert_block_size` is about a million).
+pub const NATIVE_BLOCK_ROWS_MAX: usize = 1 << 21;
+// One Native block per inserting connection stays a small part of the peak RSS budget.
+const _: () = assert!(NATIVE_BLOCK_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 8);
+// Dictionary offsets are u32s into a block.
+const _: () = assert!(NATIVE_BLOCK_BYTES_MAX < u32::MAX as usize);
+
+/// Largest window a zstd request body may ask for (the memory its decoder keeps). The
+/// format recommends decoders support 8 MiB; encoders use at most the input's size below it.
+pub const ZSTD_WINDOW_BYTES_MAX: usize = 8 << 20;
+const _: () = assert!(ZSTD_WINDOW_BYTES_MAX <= RSS_PEAK_BYTES_BUDGET / 8);
+
 /// Largest JSON request object read whole (query requests, not ingest bodies).
 pub const CONTROL_BODY_BYTES_MAX: usize = 1 << 20;
 /// Longest SQL text.

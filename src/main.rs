@@ -67,6 +67,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: Config) -> Result<(), String> {
+    // `uptime()` counts from here.
+    sql::mark_process_start();
     warn_if_clock_is_unset();
     let opened = Store::open(&config.data_dir, config.sync_interval).map_err(|e| e.to_string())?;
     let store = opened.store;

@@ -134,6 +134,7 @@ pub async fn write(
             zone,
             now_ns: timefmt::now_ns(),
         },
+        columns: Vec::new(),
     };
     match ingest(&app.store, &mut request.body, plan).await {
         Ok(rows) => reply(

@@ -7,6 +7,8 @@
 
 mod admin;
 mod clickhouse;
+mod clickhouse_insert;
+mod clickhouse_reply;
 mod machbase;
 mod machbase_web;
 mod proton;
@@ -35,6 +37,7 @@ async fn dispatch(app: &App, request: &mut Request, started: Instant) -> Respons
     let method = request.method.clone();
     match (method.as_str(), path.as_str()) {
         ("GET" | "HEAD", "/healthz") => admin::healthz(),
+        ("GET" | "HEAD", "/ping") => clickhouse::ping(),
         (_, "/db/query") => machbase::query(app, request, started).await,
         (_, p) if p.starts_with("/web/api/") => machbase_web::route(app, request, started).await,
         (_, p) if p == "/db/write" || p.starts_with("/db/write/") => {
@@ -58,7 +61,7 @@ pub fn busy(request: &Request, reason: &str) -> Response {
         machbase::fail(503, reason, Instant::now())
     } else if path.starts_with("/proton/") || path.starts_with("/timeplusd/") {
         proton::exception_reply(&proton_errors::busy(reason), &proton::request_id(request))
-    } else if path == "/" {
+    } else if path == "/" || path == "/ping" {
         clickhouse::exception_reply(&proton_errors::busy(reason))
     } else {
         Response::text(503, format!("{reason}\n"))

@@ -123,7 +123,10 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
     };
     let encoding = match body_encoding(request.header("content-encoding")) {
         Ok(encoding) => encoding,
-        Err(message) => return as_exception(error(501, 48, &message, id), 48),
+        Err(message) => {
+            let e = Exception::new(48, "NOT_IMPLEMENTED", message);
+            return as_exception(error(501, 48, &e.text(), id), 48);
+        }
     };
     let Some(table) = app.catalog.get(stream) else {
         let e = Exception::new(
@@ -140,6 +143,7 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
         inflate: app.inflate,
         durability,
         convert: ConvertOptions::proton(timefmt::now_ns()),
+        columns: Vec::new(),
     };
     match ingest(&app.store, &mut request.body, plan).await {
         Ok(_) => ok_reply(id),
@@ -216,10 +220,13 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
                     InflateError::TooLarge { .. } | InflateError::RatioTooHigh { .. },
                 ) => (413, 229, e.kind.to_string()),
                 IngestErrorKind::Inflate(i) => (400, 354, format!("Code: 354. {i}")),
-                // Only Machbase bodies are NDJSON or CSV.
-                IngestErrorKind::NoKnownKey | IngestErrorKind::Csv(_) => {
-                    (400, 117, e.kind.to_string())
-                }
+                // Only Machbase bodies are NDJSON or CSV, only ClickHouse-interface bodies
+                // TabSeparated, Native or RowBinary.
+                IngestErrorKind::NoKnownKey
+                | IngestErrorKind::Csv(_)
+                | IngestErrorKind::Tsv(_)
+                | IngestErrorKind::Native(_)
+                | IngestErrorKind::RowBinary(_) => (400, 117, e.kind.to_string()),
                 IngestErrorKind::Body(b) => match b.kind {
                     BodyErrorKind::TooLarge { .. } => (413, 229, b.to_string()),
                     _ => (400, 117, b.to_string()),
@@ -243,21 +250,23 @@ async fn ingest_stream(app: &App, request: &mut Request, stream: &str, id: &str)
     }
 }
 
-/// `Content-Encoding` as Proton reads it (reference §1.2): gzip and deflate are inflated;
-/// the other methods Proton knows are refused as not built in; anything else is unknown.
-fn body_encoding(header: Option<&str>) -> Result<Option<Encoding>, String> {
+/// `Content-Encoding` as Proton reads it (reference §1.2): gzip, deflate, lz4, zstd and br
+/// are inflated; the other methods Proton knows are refused as not built in; anything else is
+/// unknown. The error is the exception's message (code 48).
+pub(super) fn body_encoding(header: Option<&str>) -> Result<Option<Encoding>, String> {
     let Some(raw) = header else { return Ok(None) };
     match raw.trim().to_ascii_lowercase().as_str() {
         "" | "none" | "auto" | "identity" => Ok(None),
         "gzip" | "gz" | "x-gzip" => Ok(Some(Encoding::Gzip)),
         "deflate" => Ok(Some(Encoding::Zlib)),
-        "br" | "brotli" | "xz" | "lzma" | "zstd" | "zst" | "lz4" | "bz2" | "snappy" => {
-            Err(format!(
-                "Code: 48. DB::Exception: Compression method {raw} is not supported by tidegate; send gzip, deflate or an uncompressed body. (NOT_IMPLEMENTED)"
-            ))
-        }
+        "lz4" => Ok(Some(Encoding::Lz4)),
+        "zstd" | "zst" => Ok(Some(Encoding::Zstd)),
+        "br" | "brotli" => Ok(Some(Encoding::Brotli)),
+        "xz" | "lzma" | "bz2" | "snappy" => Err(format!(
+            "Compression method {raw} is not supported by tidegate; send gzip, deflate, lz4, zstd, br or an uncompressed body"
+        )),
         _ => Err(format!(
-            "Code: 48. DB::Exception: Unknown compression method {raw}. Only 'auto', 'none', 'gzip', 'deflate', 'br', 'xz', 'zstd', 'lz4', 'bz2', 'snappy' are supported as compression methods. (NOT_IMPLEMENTED)"
+            "Unknown compression method {raw}. Only 'auto', 'none', 'gzip', 'deflate', 'br', 'xz', 'zstd', 'lz4', 'bz2', 'snappy' are supported as compression methods"
         )),
     }
 }

@@ -6,6 +6,8 @@
 //! code 202, which tidegate answers 503). The ClickHouse-style handler differs from it only for
 //! authentication codes, which tidegate never raises.
 
+use crate::ingest::{InflateError, IngestError, IngestErrorKind};
+use crate::server::http::BodyErrorKind;
 use crate::sql::{ParseErrorKind, QueryError};
 use crate::store::StoreError;
 
@@ -14,6 +16,9 @@ pub struct Exception {
     pub code: u32,
     pub name: &'static str,
     pub message: String,
+    /// A status other than `status_of(code)`, for tidegate's deliberate differences (each
+    /// names its README compatibility row where it is set).
+    pub status: Option<u16>,
 }
 
 impl Exception {
@@ -22,11 +27,17 @@ impl Exception {
             code,
             name,
             message: message.into(),
+            status: None,
         }
     }
 
+    pub fn with_status(mut self, status: u16) -> Exception {
+        self.status = Some(status);
+        self
+    }
+
     pub fn status(&self) -> u16 {
-        status_of(self.code)
+        self.status.unwrap_or_else(|| status_of(self.code))
     }
 
     /// The text ClickHouse's `getExceptionMessage` prints, without the server version.
@@ -97,6 +108,94 @@ pub fn query_exception(e: &QueryError) -> Exception {
         }
         QueryError::Store(s) => Exception::new(1000, "STORAGE_ERROR", s.to_string()),
     }
+}
+
+/// The exception a ClickHouse-interface `INSERT … FORMAT` into `stream` fails with. Texts
+/// name the row (`(at row N)`, as ClickHouse's parsers do) and, when earlier batches were
+/// committed, how many rows were stored before it.
+pub fn ingest_exception(e: &IngestError, stream: &str) -> Exception {
+    let at_row = if e.row > 0 {
+        format!(": (at row {})", e.row)
+    } else {
+        String::new()
+    };
+    let mut x = match &e.kind {
+        // Proton answers 500 for these; tidegate answers 400 so that retrying clients stop
+        // (README compatibility table, "Proton ingest, unknown column").
+        IngestErrorKind::UnknownColumn(c) => Exception::new(
+            16,
+            "NO_SUCH_COLUMN_IN_TABLE",
+            format!("No such column {c} in stream default.{stream}"),
+        )
+        .with_status(400),
+        IngestErrorKind::DuplicateColumn(c) => Exception::new(
+            15,
+            "DUPLICATE_COLUMN",
+            format!("Column {c} specified more than once"),
+        )
+        .with_status(400),
+        IngestErrorKind::RowWidth { got, expected } => Exception::new(
+            27,
+            "CANNOT_PARSE_INPUT_ASSERTION_FAILED",
+            format!(
+                "Cannot parse input: a row has {got} values, but {expected} columns are inserted{at_row}"
+            ),
+        ),
+        IngestErrorKind::Convert { column, detail, .. } => Exception::new(
+            27,
+            "CANNOT_PARSE_INPUT_ASSERTION_FAILED",
+            format!("Cannot parse input: column {column}: {detail}{at_row}"),
+        ),
+        IngestErrorKind::Inflate(
+            InflateError::TooLarge { .. } | InflateError::RatioTooHigh { .. },
+        ) => Exception::new(229, "QUERY_IS_TOO_LARGE", e.kind.to_string()),
+        IngestErrorKind::Inflate(i) => {
+            Exception::new(354, "CANNOT_DECOMPRESS", i.to_string()).with_status(400)
+        }
+        IngestErrorKind::Body(b) => match b.kind {
+            BodyErrorKind::TooLarge { .. } => {
+                Exception::new(229, "QUERY_IS_TOO_LARGE", b.to_string())
+            }
+            _ => Exception::new(33, "CANNOT_READ_ALL_DATA", b.to_string()).with_status(400),
+        },
+        IngestErrorKind::Store(s @ (StoreError::Poisoned | StoreError::Closed)) => {
+            Exception::new(76, "CANNOT_OPEN_FILE", s.to_string())
+        }
+        IngestErrorKind::Store(s) => Exception::new(1000, "STORAGE_ERROR", s.to_string()),
+        IngestErrorKind::Native(n) => {
+            use crate::ingest::NativeErrorKind as K;
+            match &n.kind {
+                K::UnknownType(_) => Exception::new(50, "UNKNOWN_TYPE", n.to_string()),
+                K::BlockTooLarge | K::TooManyRows(_) => {
+                    Exception::new(229, "QUERY_IS_TOO_LARGE", n.to_string())
+                }
+                K::Truncated => {
+                    Exception::new(33, "CANNOT_READ_ALL_DATA", n.to_string()).with_status(400)
+                }
+                _ => Exception::new(117, "INCORRECT_DATA", n.to_string()),
+            }
+        }
+        IngestErrorKind::RowBinary(r) => match r.kind {
+            crate::ingest::RowBinaryErrorKind::Truncated => {
+                Exception::new(33, "CANNOT_READ_ALL_DATA", r.to_string()).with_status(400)
+            }
+            _ => Exception::new(117, "INCORRECT_DATA", r.to_string()),
+        },
+        IngestErrorKind::Shape(_)
+        | IngestErrorKind::NoKnownKey
+        | IngestErrorKind::Csv(_)
+        | IngestErrorKind::Tsv(_)
+        | IngestErrorKind::Batch(_) => Exception::new(
+            117,
+            "INCORRECT_DATA",
+            format!("Cannot parse input: {}{at_row}", e.kind),
+        ),
+    };
+    if e.rows_stored > 0 {
+        x.message
+            .push_str(&format!("; {} rows were stored before it", e.rows_stored));
+    }
+    x
 }
 
 #[cfg(test)]

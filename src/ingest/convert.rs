@@ -175,14 +175,171 @@ pub fn json_scalar(
     }
 }
 
+/// Converts one typed value (from a binary format: Native, RowBinary) into `slot`, as
+/// ClickHouse's `CAST` to the column's type would with Proton's ingest rules: integers wrap
+/// to the column's width, floats truncate into integer columns, text is parsed, any value
+/// becomes text in a string column, NULL is the default of a column that is not nullable,
+/// epoch numbers into a datetime scale by magnitude as JSON's do.
+pub fn typed_value(
+    column: &Column,
+    v: &Value,
+    opts: &ConvertOptions,
+    slot: &mut Value,
+) -> Result<(), ConvertError> {
+    let mismatch = |kind: &str| {
+        err(format!(
+            "cannot store a {kind} in a {} column",
+            column.ty.proton_name()
+        ))
+    };
+    let wrap_int = |i: i128| -> Option<Value> {
+        Some(match column.ty {
+            ColumnType::Int8 => Value::Int(i64::from(i as i8)),
+            ColumnType::Int16 => Value::Int(i64::from(i as i16)),
+            ColumnType::Int32 => Value::Int(i64::from(i as i32)),
+            ColumnType::Int64 => Value::Int(i as i64),
+            ColumnType::UInt8 => Value::UInt(u64::from(i as u8)),
+            ColumnType::UInt16 => Value::UInt(u64::from(i as u16)),
+            ColumnType::UInt32 => Value::UInt(u64::from(i as u32)),
+            ColumnType::UInt64 => Value::UInt(i as u64),
+            ColumnType::Float32 | ColumnType::Float64 => Value::Float(i as f64),
+            ColumnType::Bool => Value::Bool(i != 0),
+            _ => return None,
+        })
+    };
+    match v {
+        Value::Null => json_scalar(column, Scalar::Null, "", opts, slot),
+        Value::Str(text) => match column.ty {
+            ColumnType::String { .. } | ColumnType::Json => {
+                json_scalar(column, Scalar::String, text, opts, slot)
+            }
+            ColumnType::Binary => {
+                slot.set_bytes(text.as_bytes());
+                Ok(())
+            }
+            _ => text_value(column, text, opts, slot),
+        },
+        Value::Bytes(b) => match column.ty {
+            ColumnType::Binary => {
+                slot.set_bytes(b);
+                Ok(())
+            }
+            _ => Err(mismatch("string that is not UTF-8")),
+        },
+        Value::Int(_) | Value::UInt(_) | Value::Bool(_) => {
+            let i = match *v {
+                Value::Int(i) => i128::from(i),
+                Value::UInt(u) => i128::from(u),
+                _ => i128::from(matches!(v, Value::Bool(true))),
+            };
+            if let Some(value) = wrap_int(i) {
+                *slot = value;
+                return Ok(());
+            }
+            match column.ty {
+                ColumnType::DateTime { .. } => {
+                    let t = i64::try_from(i).map_err(|_| err(format!("{i} is out of range")))?;
+                    *slot = Value::Time(epoch_ns(t, None)?);
+                    Ok(())
+                }
+                ColumnType::String { .. } | ColumnType::Json => {
+                    let text = crate::output::plain_text(v);
+                    json_scalar(column, Scalar::String, &text, opts, slot)
+                }
+                _ => Err(mismatch("number")),
+            }
+        }
+        Value::Float(f) => match column.ty {
+            ColumnType::Float32 | ColumnType::Float64 => {
+                *slot = Value::Float(*f);
+                Ok(())
+            }
+            ColumnType::String { .. } | ColumnType::Json => {
+                let text = crate::output::plain_text(v);
+                json_scalar(column, Scalar::String, &text, opts, slot)
+            }
+            _ if f.is_finite() => match wrap_int(f.trunc() as i128) {
+                Some(value) => {
+                    *slot = value;
+                    Ok(())
+                }
+                None => Err(mismatch("float")),
+            },
+            _ => Err(err(format!(
+                "{f} does not fit a {} column",
+                column.ty.proton_name()
+            ))),
+        },
+        Value::Time(t) => match column.ty {
+            ColumnType::DateTime { .. } => {
+                *slot = Value::Time(*t);
+                Ok(())
+            }
+            ColumnType::Date => {
+                *slot = Value::Date(
+                    i32::try_from(t.div_euclid(86_400_000_000_000))
+                        .map_err(|_| err("date out of range"))?,
+                );
+                Ok(())
+            }
+            ColumnType::String { .. } | ColumnType::Json => {
+                let mut text = String::new();
+                timefmt::format_datetime(*t, 9, &mut text);
+                json_scalar(column, Scalar::String, &text, opts, slot)
+            }
+            _ => Err(mismatch("datetime")),
+        },
+        Value::Date(d) => match column.ty {
+            ColumnType::Date => {
+                *slot = Value::Date(*d);
+                Ok(())
+            }
+            ColumnType::DateTime { .. } => {
+                *slot = Value::Time(i64::from(*d) * 86_400_000_000_000);
+                Ok(())
+            }
+            _ => Err(mismatch("date")),
+        },
+        Value::Ipv4(a) => match column.ty {
+            ColumnType::Ipv4 => {
+                *slot = Value::Ipv4(*a);
+                Ok(())
+            }
+            ColumnType::Ipv6 => {
+                *slot = Value::Ipv6(Ipv4Addr::from(*a).to_ipv6_mapped().octets());
+                Ok(())
+            }
+            _ => Err(mismatch("ipv4")),
+        },
+        Value::Ipv6(a) => match column.ty {
+            ColumnType::Ipv6 => {
+                *slot = Value::Ipv6(*a);
+                Ok(())
+            }
+            _ => Err(mismatch("ipv6")),
+        },
+        Value::Uuid(u) => match column.ty {
+            ColumnType::Uuid => {
+                *slot = Value::Uuid(*u);
+                Ok(())
+            }
+            _ => Err(mismatch("uuid")),
+        },
+    }
+}
+
 /// A CSV field: text as written for string columns, NULL for `""` and `NULL` elsewhere
-/// (reference §1.7), else parsed as the column's type.
+/// (reference §1.7), else parsed as the column's type. Under Proton's rules the field comes
+/// from a ClickHouse text format (`clickhouse_text`).
 fn csv_field(
     column: &Column,
     text: &str,
     opts: &ConvertOptions,
     slot: &mut Value,
 ) -> Result<(), ConvertError> {
+    if opts.rules == Rules::Proton {
+        return clickhouse_text(column, text, opts, slot);
+    }
     match column.ty {
         ColumnType::String { .. } => json_scalar(column, Scalar::String, text, opts, slot),
         _ if text.is_empty() || text == "NULL" => {
@@ -192,6 +349,31 @@ fn csv_field(
         ColumnType::Json => json_scalar(column, Scalar::String, text, opts, slot),
         ColumnType::DateTime { .. } => {
             *slot = Value::Time(parse_time_text(text, opts)?);
+            Ok(())
+        }
+        _ => text_value(column, text, opts, slot),
+    }
+}
+
+/// A field of a ClickHouse text format (CSV, TabSeparated; `INSERT … FORMAT`): `\N` is NULL
+/// (the column's default when it is not nullable, as for JSON nulls); an empty field in a
+/// non-string column is the column's default (`input_format_csv_empty_as_default`); other
+/// text is parsed as the column's type, string columns keep it as written.
+fn clickhouse_text(
+    column: &Column,
+    text: &str,
+    opts: &ConvertOptions,
+    slot: &mut Value,
+) -> Result<(), ConvertError> {
+    if text == "\\N" {
+        return json_scalar(column, Scalar::Null, "", opts, slot);
+    }
+    match column.ty {
+        ColumnType::String { .. } | ColumnType::Json => {
+            json_scalar(column, Scalar::String, text, opts, slot)
+        }
+        _ if text.trim().is_empty() => {
+            default_value(column, opts.now_ns, slot);
             Ok(())
         }
         _ => text_value(column, text, opts, slot),
@@ -471,6 +653,82 @@ mod tests {
         );
         assert_eq!(
             conv(dt, String, "2020-01-01 11:11:11", p),
+            Ok(Value::Time(1_577_877_071_000_000_000))
+        );
+    }
+
+    #[test]
+    fn typed_values_cast_as_clickhouse_does() {
+        let p = opts(Rules::Proton, None);
+        let t = |ty: ColumnType, v: Value| {
+            let mut slot = Value::Null;
+            typed_value(&col(ty, false), &v, &p, &mut slot)
+                .map(|()| slot)
+                .map_err(|e| e.detail)
+        };
+        assert_eq!(t(ColumnType::Int32, Value::Int(7)), Ok(Value::Int(7)));
+        assert_eq!(t(ColumnType::UInt8, Value::Int(300)), Ok(Value::UInt(44)));
+        assert_eq!(t(ColumnType::Int64, Value::Float(2.9)), Ok(Value::Int(2)));
+        assert_eq!(
+            t(ColumnType::Float64, Value::UInt(3)),
+            Ok(Value::Float(3.0))
+        );
+        assert_eq!(
+            t(ColumnType::Int32, Value::Str("12".into())),
+            Ok(Value::Int(12))
+        );
+        assert_eq!(
+            t(ColumnType::String { len_max: None }, Value::Int(5)),
+            Ok(Value::Str("5".into()))
+        );
+        assert_eq!(
+            t(ColumnType::Int32, Value::Null),
+            Ok(Value::Int(0)),
+            "null is the default"
+        );
+        let dt = ColumnType::DateTime {
+            precision: 3,
+            tz: None,
+        };
+        assert_eq!(t(dt.clone(), Value::Time(5)), Ok(Value::Time(5)));
+        assert_eq!(t(dt, Value::Date(1)), Ok(Value::Time(86_400_000_000_000)));
+        assert_eq!(
+            t(ColumnType::Binary, Value::Bytes(vec![0xff])),
+            Ok(Value::Bytes(vec![0xff]))
+        );
+        assert_eq!(
+            t(
+                ColumnType::String { len_max: None },
+                Value::Bytes(vec![0xff])
+            ),
+            Err("cannot store a string that is not UTF-8 in a string column".into())
+        );
+        assert!(t(ColumnType::Int32, Value::Float(f64::NAN)).is_err());
+        assert!(t(ColumnType::Uuid, Value::Int(1)).is_err());
+    }
+
+    #[test]
+    fn clickhouse_text_fields() {
+        use Scalar::*;
+        let p = Rules::Proton;
+        let s = || ColumnType::String { len_max: None };
+        assert_eq!(conv(ColumnType::Int32, Text, "\\N", p), Ok(Value::Int(0)));
+        assert_eq!(conv(ColumnType::Int32, Text, "", p), Ok(Value::Int(0)));
+        assert_eq!(conv(ColumnType::Int32, Text, " 42 ", p), Ok(Value::Int(42)));
+        assert_eq!(
+            conv(ColumnType::Bool, Text, "true", p),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(conv(s(), Text, "", p), Ok(Value::Str("".into())));
+        assert_eq!(conv(s(), Text, "NULL", p), Ok(Value::Str("NULL".into())));
+        assert_eq!(conv(s(), Text, "\\N", p), Ok(Value::Str("".into())));
+        assert!(conv(ColumnType::Int32, Text, "x", p).is_err());
+        let dt = ColumnType::DateTime {
+            precision: 3,
+            tz: None,
+        };
+        assert_eq!(
+            conv(dt, Text, "2020-01-01 11:11:11", p),
             Ok(Value::Time(1_577_877_071_000_000_000))
         );
     }

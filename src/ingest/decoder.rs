@@ -6,6 +6,10 @@
 //! fetches the next chunk instead of passing an empty slice.
 
 use super::convert::Scalar;
+use crate::value::Value;
+
+/// `value()` of a decoder that reports no typed values.
+static NO_VALUE: Value = Value::Null;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -17,6 +21,9 @@ pub enum Step {
     Value(Scalar),
     /// A value named by key (NDJSON): the key is in `key()`, the text in `text()`.
     Keyed(Scalar),
+    /// The next value of the current row, by position, already typed (binary formats):
+    /// it is in `value()`.
+    Typed,
     RowEnd,
     End,
 }
@@ -36,6 +43,11 @@ pub trait RowDecoder {
     /// The key of the last `Keyed` step.
     fn key(&self) -> &str {
         ""
+    }
+
+    /// The value of the last `Typed` step.
+    fn value(&self) -> &Value {
+        &NO_VALUE
     }
 }
 
@@ -66,6 +78,7 @@ where
                 Step::Value(k) => out.push(format!("{k:?}:{}", decoder.text())),
                 Step::Keyed(Scalar::Null) => out.push(format!("{}=Null", decoder.key())),
                 Step::Keyed(k) => out.push(format!("{}={k:?}:{}", decoder.key(), decoder.text())),
+                Step::Typed => out.push(format!("T:{:?}", decoder.value())),
                 Step::RowEnd => out.push("]".into()),
                 Step::End => {
                     out.push("end".into());

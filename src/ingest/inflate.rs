@@ -1,5 +1,7 @@
 //! Streaming decompression of request bodies: gzip (RFC 1952, several members in a row as Go
-//! and zcat accept) and zlib (RFC 1950, HTTP's `deflate`), on miniz_oxide.
+//! and zcat accept) and zlib (RFC 1950, HTTP's `deflate`), on miniz_oxide; and, through the
+//! same limits, LZ4 frames, zstd frames and brotli streams (`lz4_frames`, `zstd_frames`,
+//! `brotli_streams`).
 //!
 //! Invariants:
 //! - Memory is fixed: miniz_oxide's state (its 32 KiB window) plus the caller's output
@@ -25,6 +27,12 @@ pub enum Encoding {
     Gzip,
     /// zlib-wrapped deflate, as HTTP's `Content-Encoding: deflate` means.
     Zlib,
+    /// LZ4 frames (`super::lz4_frames`).
+    Lz4,
+    /// zstd frames (`super::zstd_frames`).
+    Zstd,
+    /// brotli streams (`super::brotli_streams`).
+    Brotli,
 }
 
 /// What one body may inflate to.
@@ -60,6 +68,11 @@ pub enum InflateError {
     Checksum,
     /// The body ended inside a compressed stream.
     UnexpectedEnd,
+    /// A codec other than gzip/zlib found the stream malformed.
+    Codec {
+        codec: &'static str,
+        detail: String,
+    },
     TooLarge {
         limit: u64,
     },
@@ -78,6 +91,7 @@ impl fmt::Display for InflateError {
             InflateError::Corrupt { at } => write!(f, "flate: corrupt input before offset {at}"),
             InflateError::Checksum => f.write_str("gzip: invalid checksum"),
             InflateError::UnexpectedEnd => f.write_str("unexpected EOF"),
+            InflateError::Codec { codec, detail } => write!(f, "{codec}: {detail}"),
             InflateError::TooLarge { limit } => write!(
                 f,
                 "the decompressed body exceeds {limit} bytes (--inflated-bytes-max); send it in smaller requests"
@@ -143,13 +157,29 @@ pub struct Inflater {
     consumed: u64,
     produced: u64,
     limits: InflateLimits,
+    /// The decoder of a codec other than gzip/zlib; `state` is then unused.
+    codec: Option<Codec>,
+}
+
+enum Codec {
+    Lz4(Box<super::lz4_frames::Lz4Frames>),
+    Zstd(Box<super::zstd_frames::ZstdFrames>),
+    Brotli(super::brotli_streams::BrotliStreams),
 }
 
 impl Inflater {
     pub fn new(encoding: Encoding, limits: InflateLimits) -> Inflater {
         let (format, phase) = match encoding {
             Encoding::Gzip => (DataFormat::Raw, Phase::Fixed { have: 0 }),
-            Encoding::Zlib => (DataFormat::Zlib, Phase::Deflate),
+            Encoding::Zlib | Encoding::Lz4 | Encoding::Zstd | Encoding::Brotli => {
+                (DataFormat::Zlib, Phase::Deflate)
+            }
+        };
+        let codec = match encoding {
+            Encoding::Gzip | Encoding::Zlib => None,
+            Encoding::Lz4 => Some(Codec::Lz4(Box::new(super::lz4_frames::Lz4Frames::new()))),
+            Encoding::Zstd => Some(Codec::Zstd(Box::new(super::zstd_frames::ZstdFrames::new()))),
+            Encoding::Brotli => Some(Codec::Brotli(super::brotli_streams::BrotliStreams::new())),
         };
         Inflater {
             encoding,
@@ -162,7 +192,29 @@ impl Inflater {
             consumed: 0,
             produced: 0,
             limits,
+            codec,
         }
+    }
+
+    /// Counts `used` compressed and `written` inflated bytes against the limits.
+    fn account(&mut self, used: usize, written: usize) -> Result<(), InflateError> {
+        self.consumed += used as u64;
+        self.produced += written as u64;
+        if self.produced > self.limits.bytes_max {
+            return Err(InflateError::TooLarge {
+                limit: self.limits.bytes_max,
+            });
+        }
+        if self.produced > self.limits.ratio_exempt_bytes
+            && self.produced > self.consumed.saturating_mul(self.limits.ratio_max)
+        {
+            return Err(InflateError::RatioTooHigh {
+                ratio_max: self.limits.ratio_max,
+                inflated: self.produced,
+                compressed: self.consumed,
+            });
+        }
+        Ok(())
     }
 
     /// Inflates from `input` into `out`. Returns (bytes of `input` consumed, bytes of `out`
@@ -173,6 +225,15 @@ impl Inflater {
         input: &[u8],
         out: &mut [u8],
     ) -> Result<(usize, usize), InflateError> {
+        if let Some(codec) = &mut self.codec {
+            let (used, written) = match codec {
+                Codec::Lz4(d) => d.decode(input, out)?,
+                Codec::Zstd(d) => d.decode(input, out)?,
+                Codec::Brotli(d) => d.decode(input, out)?,
+            };
+            self.account(used, written)?;
+            return Ok((used, written));
+        }
         let mut used = 0;
         let mut written = 0;
         loop {
@@ -213,7 +274,8 @@ impl Inflater {
                         self.phase = match self.encoding {
                             Encoding::Gzip => Phase::Trailer { have: 0 },
                             // zlib's adler32 was checked by miniz_oxide; one stream only.
-                            Encoding::Zlib => Phase::MemberEnd,
+                            // (Other codecs never reach the deflate phase.)
+                            _ => Phase::MemberEnd,
                         };
                     }
                     Ok(_) | Err(MZError::Buf) => {
@@ -236,8 +298,20 @@ impl Inflater {
         Ok((used, written))
     }
 
+    /// Compressed bytes consumed so far.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
     /// Checks that the body may end here.
     pub fn finish(&self) -> Result<(), InflateError> {
+        if let Some(codec) = &self.codec {
+            return match codec {
+                Codec::Lz4(d) => d.finish(),
+                Codec::Zstd(d) => d.finish(),
+                Codec::Brotli(d) => d.finish(),
+            };
+        }
         // An empty body is no stream at all (Go: EOF reading the header).
         match self.phase {
             Phase::MemberEnd => Ok(()),

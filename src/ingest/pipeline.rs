@@ -10,14 +10,19 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::binary_types::BinaryType;
 use super::convert::{self, ConvertOptions, Scalar};
 use super::csv_rows::{CsvError, CsvRowsDecoder, Header};
 use super::decoder::{RowDecoder, Step};
-use super::inflate::{Encoding, InflateError, InflateLimits, Inflater};
+use super::inflate::{Encoding, InflateError, InflateLimits};
+use super::json_compact_rows::JsonCompactRowsDecoder;
 use super::json_rows::{JsonRowsDecoder, Shape, ShapeError};
+use super::native_rows::{NativeError, NativeRowsDecoder};
 use super::ndjson_rows::NdjsonRowsDecoder;
+use super::row_binary_rows::{RowBinaryError, RowBinaryRowsDecoder};
+use super::source::{ChunkSource, Decompressed};
+use super::tsv_rows::{TsvError, TsvRowsDecoder};
 use crate::catalog::Table;
-use crate::server::Body;
 use crate::server::http::{BodyError, BodyErrorKind};
 use crate::store::{Ack, BatchError, Durability, RowBatch, Store, StoreError};
 use crate::value::Value;
@@ -46,6 +51,9 @@ pub enum IngestErrorKind {
     /// An NDJSON row none of whose keys is a column.
     NoKnownKey,
     Csv(CsvError),
+    Tsv(TsvError),
+    Native(NativeError),
+    RowBinary(RowBinaryError),
     Inflate(InflateError),
     Batch(BatchError),
     Body(BodyError),
@@ -75,6 +83,9 @@ impl fmt::Display for IngestErrorKind {
                 f.write_str("a row has no key that names a column of the table")
             }
             IngestErrorKind::Csv(e) => write!(f, "{e}"),
+            IngestErrorKind::Tsv(e) => write!(f, "{e}"),
+            IngestErrorKind::Native(e) => write!(f, "{e}"),
+            IngestErrorKind::RowBinary(e) => write!(f, "{e}"),
             IngestErrorKind::Inflate(e) => write!(f, "{e}"),
             IngestErrorKind::Batch(e) => write!(f, "{e}"),
             IngestErrorKind::Body(e) => write!(f, "{e}"),
@@ -95,15 +106,43 @@ impl From<CsvError> for IngestErrorKind {
     }
 }
 
-/// Inflated bytes handed to the decoder at a time.
-const INFLATE_CHUNK_BYTES: usize = 64 << 10;
+impl From<NativeError> for IngestErrorKind {
+    fn from(e: NativeError) -> Self {
+        IngestErrorKind::Native(e)
+    }
+}
+
+impl From<RowBinaryError> for IngestErrorKind {
+    fn from(e: RowBinaryError) -> Self {
+        IngestErrorKind::RowBinary(e)
+    }
+}
+
+impl From<TsvError> for IngestErrorKind {
+    fn from(e: TsvError) -> Self {
+        IngestErrorKind::Tsv(e)
+    }
+}
 
 /// How the body is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyFormat {
     Json(Shape),
     Ndjson,
-    Csv { delimiter: u8, header: Header },
+    Csv {
+        delimiter: u8,
+        header: Header,
+    },
+    /// ClickHouse's `TabSeparated`, with a header line of names for `TabSeparatedWithNames`.
+    Tsv {
+        with_names: bool,
+    },
+    /// ClickHouse's `JSONCompactEachRow`: one array of values per row.
+    JsonCompact,
+    /// ClickHouse's `Native`: blocks of typed columns, each naming its columns.
+    Native,
+    /// ClickHouse's `RowBinary`: rows of values in the target columns' types, no header.
+    RowBinary,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +163,10 @@ pub struct IngestPlan {
     pub inflate: InflateLimits,
     pub durability: Durability,
     pub convert: ConvertOptions,
+    /// The columns the body's values are for, in order (ClickHouse's `INSERT INTO s (a, b)`);
+    /// empty: every column in table order, or the body's own column list. For rows of keyed
+    /// values (NDJSON) a list restricts which keys are stored.
+    pub columns: Vec<String>,
 }
 
 /// Maps each value position of a row to a table column and assembles the row.
@@ -136,6 +179,8 @@ struct RowAssembler {
     width: usize,
     /// Rows are objects of keyed values (NDJSON): any subset of the columns makes a row.
     keyed_rows: bool,
+    /// Keyed values are stored only for the columns in `targets` (a listed INSERT).
+    keys_restricted: bool,
     /// Keyed values in this row.
     keyed: usize,
     /// The row's first value that did not convert, reported at the row's end.
@@ -151,6 +196,7 @@ impl RowAssembler {
             present: vec![false; n],
             width: 0,
             keyed_rows,
+            keys_restricted: false,
             keyed: 0,
             convert_error: None,
             table,
@@ -169,6 +215,16 @@ impl RowAssembler {
             }
             self.targets.push(index);
         }
+        Ok(())
+    }
+
+    /// The columns a statement listed, if any (see `IngestPlan::columns`).
+    fn listed(&mut self, names: &[String]) -> Result<(), IngestErrorKind> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.set_columns(names)?;
+        self.keys_restricted = self.keyed_rows;
         Ok(())
     }
 
@@ -216,6 +272,36 @@ impl RowAssembler {
         Ok(())
     }
 
+    /// A typed value (binary formats), by position.
+    fn typed(&mut self, v: &Value, opts: &ConvertOptions) -> Result<(), IngestErrorKind> {
+        let position = self.width;
+        self.width += 1;
+        let Some(&index) = self.targets.get(position) else {
+            return Ok(());
+        };
+        let (Some(column), Some(slot)) =
+            (self.table.columns.get(index), self.values.get_mut(index))
+        else {
+            return Ok(());
+        };
+        if let Err(e) = convert::typed_value(column, v, opts, slot)
+            && self.convert_error.is_none()
+        {
+            self.convert_error = Some(IngestErrorKind::Convert {
+                index: position,
+                keyed: false,
+                column: column.name.to_string(),
+                type_name: column.ty.machbase_name(),
+                found: Scalar::Number,
+                detail: e.detail,
+            });
+        }
+        if let Some(p) = self.present.get_mut(index) {
+            *p = true;
+        }
+        Ok(())
+    }
+
     /// A value named by key; keys that are not columns are ignored, as the peer does.
     fn keyed(
         &mut self,
@@ -227,6 +313,9 @@ impl RowAssembler {
         let Some(index) = self.table.column_index(key) else {
             return Ok(());
         };
+        if self.keys_restricted && !self.targets.contains(&index) {
+            return Ok(());
+        }
         let (Some(column), Some(slot)) =
             (self.table.columns.get(index), self.values.get_mut(index))
         else {
@@ -307,7 +396,13 @@ impl Committer<'_> {
 
 /// Decodes a body in the plan's format and stores its rows. Returns the number of rows
 /// stored.
-pub async fn ingest(store: &Store, body: &mut Body, plan: IngestPlan) -> Result<u64, IngestError> {
+pub async fn ingest<S: ChunkSource>(
+    store: &Store,
+    body: &mut S,
+    plan: IngestPlan,
+) -> Result<u64, IngestError> {
+    let mut body = Decompressed::new(body, plan.encoding, plan.inflate);
+    let body = &mut body;
     match plan.format {
         BodyFormat::Json(shape) => run(store, body, &plan, JsonRowsDecoder::new(shape)).await,
         BodyFormat::Ndjson => {
@@ -317,16 +412,41 @@ pub async fn ingest(store: &Store, body: &mut Body, plan: IngestPlan) -> Result<
         BodyFormat::Csv { delimiter, header } => {
             run(store, body, &plan, CsvRowsDecoder::new(delimiter, header)).await
         }
+        BodyFormat::Tsv { with_names } => {
+            run(store, body, &plan, TsvRowsDecoder::new(with_names)).await
+        }
+        BodyFormat::JsonCompact => run(store, body, &plan, JsonCompactRowsDecoder::new()).await,
+        BodyFormat::Native => run(store, body, &plan, NativeRowsDecoder::new()).await,
+        BodyFormat::RowBinary => {
+            // The values' layouts are the target columns' types; an unknown listed column
+            // is reported by `RowAssembler::listed` before any byte is read.
+            let table = &plan.table;
+            let types = if plan.columns.is_empty() {
+                table
+                    .columns
+                    .iter()
+                    .map(|c| BinaryType::of_column(&c.ty, c.nullable))
+                    .collect()
+            } else {
+                plan.columns
+                    .iter()
+                    .filter_map(|n| table.column_index(n).and_then(|i| table.columns.get(i)))
+                    .map(|c| BinaryType::of_column(&c.ty, c.nullable))
+                    .collect()
+            };
+            run(store, body, &plan, RowBinaryRowsDecoder::new(types)).await
+        }
     }
 }
 
-async fn run<D>(
+async fn run<S, D>(
     store: &Store,
-    body: &mut Body,
+    body: &mut S,
     plan: &IngestPlan,
     decoder: D,
 ) -> Result<u64, IngestError>
 where
+    S: ChunkSource,
     D: RowDecoder,
     D::Error: Into<IngestErrorKind>,
 {
@@ -344,7 +464,10 @@ where
         in_row: false,
         plan,
     };
-    let result = run.drive(body).await;
+    let result = match run.rows.listed(&plan.columns) {
+        Ok(()) => run.drive(body).await,
+        Err(e) => Err(e),
+    };
     let settled = run.committer.settle().await;
     let row = match &result {
         Err(
@@ -352,8 +475,11 @@ where
             | IngestErrorKind::DuplicateColumn(_)
             | IngestErrorKind::Inflate(_),
         ) => 0,
-        // The CSV decoder counts rows itself: a record can fail before its first field.
+        // The CSV and TSV decoders count rows themselves: a record can fail before its
+        // first field.
         Err(IngestErrorKind::Csv(e)) => e.row,
+        Err(IngestErrorKind::Tsv(e)) => e.row,
+        Err(IngestErrorKind::RowBinary(e)) => e.row,
         // An NDJSON row can fail before it starts (`[1,2]` is no object).
         Err(IngestErrorKind::Shape(_)) if !run.in_row && plan.format == BodyFormat::Ndjson => {
             run.row_number + 1
@@ -393,42 +519,17 @@ where
     D: RowDecoder,
     D::Error: Into<IngestErrorKind>,
 {
-    /// Pulls the body through the inflater (if any) and the decoder until the body ends.
-    async fn drive(&mut self, body: &mut Body) -> Result<(), IngestErrorKind> {
-        let mut inflater = self.plan.encoding.map(|encoding| {
-            (
-                Inflater::new(encoding, self.plan.inflate),
-                vec![0u8; INFLATE_CHUNK_BYTES],
-            )
-        });
+    /// Pulls the body (already inflated by its source) through the decoder until it ends.
+    /// An uncompressed body stops being read once the decoder saw its end; a compressed one
+    /// is read to its end, so the inflater checks the rest of the compressed stream.
+    async fn drive<S: ChunkSource>(&mut self, source: &mut S) -> Result<(), IngestErrorKind> {
+        let read_to_end = self.plan.encoding.is_some();
         loop {
-            let chunk = body.chunk().await.map_err(IngestErrorKind::Body)?;
-            let Some((inflater, out)) = &mut inflater else {
-                if self.feed(chunk).await? {
-                    return Ok(());
-                }
-                continue;
-            };
-            if chunk.is_empty() {
-                inflater.finish().map_err(IngestErrorKind::Inflate)?;
-                self.feed(&[]).await?;
+            let chunk = source.chunk().await?;
+            let at_end = chunk.is_empty();
+            let decoder_ended = self.feed(chunk).await?;
+            if at_end || (decoder_ended && !read_to_end) {
                 return Ok(());
-            }
-            let mut rest = chunk;
-            loop {
-                let (used, written) = inflater
-                    .inflate(rest, out)
-                    .map_err(IngestErrorKind::Inflate)?;
-                rest = rest.get(used..).unwrap_or_default();
-                let inflated = out.get(..written).unwrap_or_default();
-                if !inflated.is_empty() {
-                    // Whether the decoder saw its end matters only at the body's end; the
-                    // inflater still checks the rest of the compressed stream.
-                    self.feed(inflated).await?;
-                }
-                if rest.is_empty() && written < out.len() {
-                    break;
-                }
             }
         }
     }
@@ -462,6 +563,7 @@ where
                     self.rows.start_row();
                 }
                 Step::Value(kind) => self.rows.value(kind, self.decoder.text(), opts)?,
+                Step::Typed => self.rows.typed(self.decoder.value(), opts)?,
                 Step::Keyed(kind) => {
                     self.rows
                         .keyed(self.decoder.key(), kind, self.decoder.text(), opts)?

@@ -39,6 +39,8 @@ pub enum ClickHouseFormat {
     Json,
     JsonCompact,
     JsonEachRow,
+    /// Binary blocks of columns (`super::native`).
+    Native,
 }
 
 impl ClickHouseFormat {
@@ -51,6 +53,7 @@ impl ClickHouseFormat {
             "json" => ClickHouseFormat::Json,
             "jsoncompact" => ClickHouseFormat::JsonCompact,
             "jsoneachrow" | "ndjson" | "jsonlines" => ClickHouseFormat::JsonEachRow,
+            "native" => ClickHouseFormat::Native,
             _ => return None,
         })
     }
@@ -65,7 +68,20 @@ impl ClickHouseFormat {
                 "application/json; charset=UTF-8"
             }
             ClickHouseFormat::JsonEachRow => "application/x-ndjson; charset=UTF-8",
+            ClickHouseFormat::Native => "application/octet-stream",
         }
+    }
+
+    /// An encoder for this format; `read` gives JSON's `statistics` their rows and bytes.
+    pub fn encoder(self, started: Instant, read: Option<Arc<ReadStats>>) -> Box<dyn Encoder> {
+        if self == ClickHouseFormat::Native {
+            return Box::new(super::native::NativeEncoder::new());
+        }
+        let encoder = ClickHouseEncoder::new(self, started);
+        Box::new(match read {
+            Some(read) => encoder.with_read_stats(read),
+            None => encoder,
+        })
     }
 
     pub fn name(self) -> &'static str {
@@ -77,6 +93,7 @@ impl ClickHouseFormat {
             ClickHouseFormat::Json => "JSON",
             ClickHouseFormat::JsonCompact => "JSONCompact",
             ClickHouseFormat::JsonEachRow => "JSONEachRow",
+            ClickHouseFormat::Native => "Native",
         }
     }
 }
@@ -297,9 +314,11 @@ impl Encoder for ClickHouseEncoder {
                 }
                 out.extend_from_slice(b"\t],\n\n\t\"data\":\n\t[\n");
             }
+            // `Native` has its own encoder (`ClickHouseFormat::encoder`).
             ClickHouseFormat::TabSeparated
             | ClickHouseFormat::Csv
-            | ClickHouseFormat::JsonEachRow => {}
+            | ClickHouseFormat::JsonEachRow
+            | ClickHouseFormat::Native => {}
         }
     }
 
@@ -313,7 +332,9 @@ impl Encoder for ClickHouseEncoder {
         let name = |i: usize| columns.get(i).map_or("", |c| c.name.as_str());
         let first = std::mem::replace(&mut self.first, false);
         match self.format {
-            ClickHouseFormat::TabSeparated | ClickHouseFormat::TabSeparatedWithNames => {
+            ClickHouseFormat::TabSeparated
+            | ClickHouseFormat::TabSeparatedWithNames
+            | ClickHouseFormat::Native => {
                 for (i, v) in row.iter().enumerate() {
                     if i > 0 {
                         out.push(b'\t');

@@ -1,5 +1,6 @@
 //! `compress=gzip` for streamed replies: wraps any `BodySource` in one gzip member
-//! (RFC 1952), compressed as the inner body produces bytes.
+//! (RFC 1952), compressed as the inner body produces bytes; or, for HTTP's `deflate`, in one
+//! zlib stream (RFC 1950), whose header and Adler-32 trailer miniz_oxide writes itself.
 //!
 //! Invariants:
 //! - Memory is fixed: miniz_oxide's compressor state, one inner chunk and one output block;
@@ -24,6 +25,8 @@ const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 
 pub struct GzipBody {
     inner: Box<dyn BodySource>,
+    /// A zlib stream instead of a gzip member.
+    zlib: bool,
     compressor: Box<CompressorOxide>,
     crc: crc32fast::Hasher,
     /// Uncompressed length mod 2^32, as the trailer carries it.
@@ -37,10 +40,25 @@ pub struct GzipBody {
 
 impl GzipBody {
     pub fn new(inner: Box<dyn BodySource>) -> GzipBody {
+        Self::with_format(inner, false)
+    }
+
+    /// One zlib stream (HTTP's `Content-Encoding: deflate`).
+    pub fn zlib(inner: Box<dyn BodySource>) -> GzipBody {
+        Self::with_format(inner, true)
+    }
+
+    fn with_format(inner: Box<dyn BodySource>, zlib: bool) -> GzipBody {
         let mut compressor = Box::<CompressorOxide>::default();
-        compressor.set_format_and_level(DataFormat::Raw, GZIP_LEVEL);
+        let format = if zlib {
+            DataFormat::Zlib
+        } else {
+            DataFormat::Raw
+        };
+        compressor.set_format_and_level(format, GZIP_LEVEL);
         GzipBody {
             inner,
+            zlib,
             compressor,
             crc: crc32fast::Hasher::new(),
             len: 0,
@@ -106,7 +124,9 @@ impl BodySource for GzipBody {
         }
         if !self.header_sent {
             self.header_sent = true;
-            out.extend_from_slice(&GZIP_HEADER);
+            if !self.zlib {
+                out.extend_from_slice(&GZIP_HEADER);
+            }
         }
         let more = self.inner.next_chunk(&mut self.pending)?;
         self.crc.update(&self.pending);
@@ -114,8 +134,10 @@ impl BodySource for GzipBody {
         self.len = self.len.wrapping_add(self.pending.len() as u32);
         self.compress(!more, out)?;
         if !more {
-            out.extend_from_slice(&self.crc.clone().finalize().to_le_bytes());
-            out.extend_from_slice(&self.len.to_le_bytes());
+            if !self.zlib {
+                out.extend_from_slice(&self.crc.clone().finalize().to_le_bytes());
+                out.extend_from_slice(&self.len.to_le_bytes());
+            }
             self.done = true;
         }
         Ok(more)
@@ -179,6 +201,25 @@ mod tests {
             assert_eq!(gunzip(&member), whole);
         }
         assert!(gzip_parts(vec![csv.clone()]).len() < csv.len() / 4);
+    }
+
+    #[test]
+    fn zlib_streams_inflate_to_the_inner_body() {
+        let csv: Vec<u8> = (0..5_000)
+            .flat_map(|i| format!("temp,{i},3.14\n").into_bytes())
+            .collect();
+        let mut body = GzipBody::zlib(Box::new(Parts(
+            csv.chunks(999)
+                .map(<[u8]>::to_vec)
+                .collect::<Vec<_>>()
+                .into_iter(),
+        )));
+        let mut out = Vec::new();
+        while body.next_chunk(&mut out).unwrap() {}
+        assert_eq!(
+            miniz_oxide::inflate::decompress_to_vec_zlib(&out).unwrap(),
+            csv
+        );
     }
 
     #[test]

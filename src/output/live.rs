@@ -74,6 +74,7 @@ impl LiveBodySource for LiveQueryBody {
             {
                 self.encode_row(out)?;
             }
+            self.encoder.flush(out);
             if self.query.is_finished() {
                 self.end(out);
                 return Ok(false);

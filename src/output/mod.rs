@@ -9,15 +9,20 @@
 //! integers exactly, datetimes per the request's time format.
 //!
 //! Files: `clickhouse.rs` Proton's ClickHouse-style formats; `machbase/` Machbase Neo's
-//! `/db/query` formats; `gzip.rs` the `compress=gzip` body; `live.rs` the body of a live
+//! `/db/query` formats; `gzip.rs` the `compress=gzip` body; `compress.rs` compressed
+//! ClickHouse-interface replies (lz4, gzip, deflate); `native.rs` ClickHouse's binary `Native`
+//! blocks; `live.rs` the body of a live
 //! (streaming) query, whose rows arrive as they are ingested.
 
 mod clickhouse;
+mod compress;
 mod gzip;
 mod live;
 mod machbase;
+mod native;
 
 pub use clickhouse::{ClickHouseEncoder, ClickHouseFormat, slash_escaped_json_string};
+pub use compress::{ReplyEncoding, compress_reply};
 pub use gzip::{GzipBody, gzip_bytes};
 pub use live::LiveQueryBody;
 pub use machbase::{
@@ -45,6 +50,8 @@ pub trait Encoder: Send {
         out: &mut Vec<u8>,
     ) -> Result<(), String>;
     fn end(&mut self, rows: u64, out: &mut Vec<u8>);
+    /// Writes what the encoder holds back (a `Native` block) before a live reply's pause.
+    fn flush(&mut self, _out: &mut Vec<u8>) {}
 }
 
 /// The dialect's text for an error raised after the reply's head went out.

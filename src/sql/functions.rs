@@ -93,6 +93,33 @@ pub enum Func {
     Length,
     Coalesce,
     Concat,
+    /// What drivers ask a server when they connect: `version()`, `timezone()`,
+    /// `currentDatabase()`, `uptime()`.
+    Server(ServerInfo),
+}
+
+/// The server facts the zero-argument functions report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerInfo {
+    Version,
+    Timezone,
+    Database,
+    Uptime,
+}
+
+/// The Proton release whose HTTP dialect tidegate speaks (reference proton-api.md §0), as
+/// `version()` reports it. Drivers compare it with ClickHouse versions to pick features:
+/// timeplus-connect asks for the block-info prefix of protocol 54405 only from 23.2 on, which
+/// a Proton version never reaches.
+pub const PROTON_VERSION: &str = "1.6.1";
+
+/// When this process started, for `uptime()`; set by `mark_process_start` at start, else at
+/// the first call.
+static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Records the process start for `uptime()`.
+pub fn mark_process_start() {
+    PROCESS_START.get_or_init(std::time::Instant::now);
 }
 
 fn bad(message: String) -> QueryError {
@@ -250,6 +277,17 @@ pub fn bind(name: &str, literals: &[Option<Value>]) -> Result<Option<Binding>, Q
             arity(n >= 1, "at least one argument").and_then(|()| simple(Func::Coalesce))
         }
         "concat" => simple(Func::Concat),
+        "version" | "currentdatabase" | "current_database" | "database" | "timezone"
+        | "server_timezone" | "servertimezone" | "uptime" => {
+            arity(n == 0, "no arguments")?;
+            let info = match lower.as_str() {
+                "version" => ServerInfo::Version,
+                "currentdatabase" | "current_database" | "database" => ServerInfo::Database,
+                "uptime" => ServerInfo::Uptime,
+                _ => ServerInfo::Timezone,
+            };
+            simple(Func::Server(info))
+        }
         _ => Ok(None),
     }
 }
@@ -283,12 +321,14 @@ pub fn result_type(func: &Func, arg_types: &[ColumnType]) -> ColumnType {
         }
         Func::Round | Func::Floor | Func::Ceil => ColumnType::Float64,
         Func::Abs | Func::Coalesce => first.unwrap_or(ColumnType::Float64),
+        Func::Server(ServerInfo::Uptime) => ColumnType::UInt32,
+        Func::Server(_) => ColumnType::String { len_max: None },
     }
 }
 
 pub fn call(func: &Func, args: &[Value]) -> Result<Value, QueryError> {
     let arg = |i: usize| args.get(i).unwrap_or(&Value::Null);
-    if !matches!(func, Func::Coalesce | Func::Concat) && arg(0).is_null() {
+    if !matches!(func, Func::Coalesce | Func::Concat | Func::Server(_)) && arg(0).is_null() {
         return Ok(Value::Null);
     }
     Ok(match func {
@@ -364,6 +404,17 @@ pub fn call(func: &Func, args: &[Value]) -> Result<Value, QueryError> {
             .cloned()
             .unwrap_or(Value::Null),
         Func::Concat => Value::Str(args.iter().map(crate::output::plain_text).collect()),
+        Func::Server(info) => match info {
+            ServerInfo::Version => Value::Str(PROTON_VERSION.into()),
+            // Every time tidegate stores is UTC, and it prints times in UTC.
+            ServerInfo::Timezone => Value::Str("UTC".into()),
+            // tidegate has one database (README compatibility table).
+            ServerInfo::Database => Value::Str("default".into()),
+            ServerInfo::Uptime => {
+                let start = PROCESS_START.get_or_init(std::time::Instant::now);
+                Value::UInt(start.elapsed().as_secs().min(u64::from(u32::MAX)))
+            }
+        },
     })
 }
 

@@ -70,12 +70,22 @@ fn table(app: &App, name: &str) -> Result<std::sync::Arc<Table>, QueryError> {
         .ok_or_else(|| QueryError::UnknownTable(name.to_owned()))
 }
 
-fn default_text(d: &DefaultValue) -> Option<String> {
+pub(super) fn default_text(d: &DefaultValue) -> Option<String> {
     match d {
         DefaultValue::None => None,
         DefaultValue::Now => Some("now64(3, 'UTC')".into()),
         DefaultValue::Literal(Value::Str(v)) => Some(format!("'{}'", v.replace('\'', "\\'"))),
         DefaultValue::Literal(v) => Some(crate::output::plain_text(v)),
+    }
+}
+
+/// A column's type as Proton's `DESCRIBE` prints it: `nullable(T)` for a stream's nullable
+/// column.
+pub(super) fn proton_type(t: &Table, c: &crate::catalog::Column) -> String {
+    if c.nullable && t.kind == TableKind::Stream {
+        format!("nullable({})", c.ty.proton_name())
+    } else {
+        c.ty.proton_name()
     }
 }
 
@@ -98,11 +108,7 @@ pub fn describe(app: &App, name: &str, dialect: Dialect) -> Result<QueryResult, 
             .columns
             .iter()
             .map(|c| {
-                let ty = if c.nullable && t.kind == TableKind::Stream {
-                    format!("nullable({})", c.ty.proton_name())
-                } else {
-                    c.ty.proton_name()
-                };
+                let ty = proton_type(&t, c);
                 let default = default_text(&c.default);
                 vec![
                     s(&*c.name),

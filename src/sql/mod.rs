@@ -10,8 +10,10 @@
 //! lists and `OR`ed equalities); `functions` (scalar functions); `aggregate` (aggregates
 //! and GROUP BY); `plan` (WHERE to key ranges); `exec` (the SELECT pipeline); `window`
 //! (`tumble` and `hop`); `live` (streaming queries over rows as they are committed);
-//! `read_stats` (rows and bytes a query read); `vtables` (`V$T_STAT`, `_T_META`); `dml`
-//! (INSERT, DELETE); `ddl` (CREATE, DROP, RENAME); `listing` (SHOW, DESCRIBE).
+//! `read_stats` (rows and bytes a query read); `vtables` (`V$T_STAT`, `_T_META`);
+//! `system_tables` (`system.settings`, `system.tables`, ... for drivers); `dml`
+//! (INSERT, DELETE); `ddl` (CREATE, DROP, RENAME); `listing` (SHOW, DESCRIBE);
+//! `insert_format` (the head of a ClickHouse `INSERT … FORMAT x` whose data follows).
 //!
 //! Not here: HTTP parameters and response shapes (`api`), encoders (`output`), storage
 //! layout (`store`).
@@ -23,6 +25,7 @@ mod dml;
 mod eval;
 mod exec;
 mod functions;
+pub mod insert_format;
 pub mod lexer;
 mod listing;
 pub mod live;
@@ -33,13 +36,15 @@ mod read_stats;
 mod robustness_tests;
 mod schema;
 mod sets;
+mod system_tables;
 mod vtables;
 mod window;
 
 pub use crate::catalog::Dialect;
 pub use ddl::{DdlOutcome, execute_create, execute_drop, execute_rename};
 pub use exec::{QueryResult, RowSource, VecSource, run_select_in};
-pub use parser::{ParseError, ParseErrorKind, parse};
+pub use functions::mark_process_start;
+pub use parser::{ParseError, ParseErrorKind, parse, parse_with_format};
 pub use read_stats::ReadStats;
 pub use schema::ResultColumn;
 

@@ -76,6 +76,30 @@ pub fn parse(sql: &str) -> Result<Statement, ParseError> {
     Ok(statement)
 }
 
+/// As `parse`, and a trailing ClickHouse `FORMAT name` after any statement but SELECT (which
+/// keeps its own in `Select::format`): `DESCRIBE t FORMAT Native`, `SHOW STREAMS FORMAT
+/// JSON`, as drivers send them.
+pub fn parse_with_format(sql: &str) -> Result<(Statement, Option<String>), ParseError> {
+    let tokens = tokenize(sql).map_err(|e| ParseError::syntax(e.at, e.message))?;
+    let mut p = Parser {
+        sql,
+        tokens,
+        pos: 0,
+        params: 0,
+        nesting: 0,
+    };
+    let statement = p.statement()?;
+    let mut format = None;
+    if !matches!(statement, Statement::Select(_)) && p.eat_keyword("format") {
+        format = Some(p.ident("a format name")?);
+    }
+    p.eat_sym(";");
+    if !p.at_eof() {
+        return Err(p.expected("the end of the statement"));
+    }
+    Ok((statement, format))
+}
+
 struct Parser<'a> {
     sql: &'a str,
     tokens: Vec<Token>,
@@ -1295,6 +1319,20 @@ mod tests {
         assert!(
             matches!(&c.columns[2].default, Some(Expr::Function { name, .. }) if name == "now64")
         );
+    }
+
+    #[test]
+    fn describe_and_show_take_a_format_as_drivers_send_them() {
+        let (d, format) = parse_with_format("DESCRIBE `s` FORMAT Native").unwrap();
+        assert_eq!(d, Statement::Describe("s".into()));
+        assert_eq!(format.as_deref(), Some("Native"));
+        assert!(parse("DESCRIBE s FORMAT Native").is_err());
+        let (show, format) = parse_with_format("SHOW STREAMS FORMAT JSON;").unwrap();
+        assert_eq!(show, Statement::ShowTables { streams: true });
+        assert_eq!(format.as_deref(), Some("JSON"));
+        let (select, format) = parse_with_format("SELECT 1 FORMAT CSV").unwrap();
+        assert!(format.is_none(), "a SELECT keeps its own FORMAT");
+        assert!(matches!(select, Statement::Select(s) if s.format.as_deref() == Some("CSV")));
     }
 
     #[test]

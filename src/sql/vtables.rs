@@ -1,5 +1,6 @@
 //! Machbase's virtual tables over a tag table T: `V$T_STAT` (per-tag statistics) and
-//! `_T_META` (the tag list), readable with any SELECT.
+//! `_T_META` (the tag list), readable with any SELECT; and the door to ClickHouse's
+//! `system.*` tables (`system_tables`).
 //!
 //! `V$T_STAT` is computed at query time by one scan of the selected tags' rows, tag after
 //! tag in id order: exact whatever happened (crashes, deletes), costing a read of those rows,
@@ -25,10 +26,15 @@ use crate::value::Value;
 pub enum Virtual {
     Stat(Arc<Table>),
     Meta(Arc<Table>),
+    /// `system.settings`, `system.tables`, ... (`system_tables`).
+    System(super::system_tables::SystemTable),
 }
 
 /// `V$T_STAT` or `_T_META` of an existing tag table T (any case), else `None`.
 pub fn resolve(app: &App, name: &str) -> Result<Option<Virtual>, QueryError> {
+    if let Some(system) = super::system_tables::resolve(name) {
+        return Ok(Some(Virtual::System(system)));
+    }
     let upper = name.to_ascii_uppercase();
     let upper = upper.rsplit('.').next().unwrap_or(&upper);
     let tag_table = |t: &str| {
@@ -113,6 +119,7 @@ impl Virtual {
                     ),
                 ],
             },
+            Virtual::System(t) => t.schema(),
         }
     }
 
@@ -127,6 +134,12 @@ impl Virtual {
             Virtual::Meta(t) => KeyColumns {
                 table_id: t.id,
                 tag: Some(1),
+                time: None,
+            },
+            // No tags: the executor filters every row.
+            Virtual::System(_) => KeyColumns {
+                table_id: 0,
+                tag: None,
                 time: None,
             },
         }
@@ -162,6 +175,7 @@ impl Virtual {
                     tags,
                 }))
             }
+            Virtual::System(t) => Ok(t.open(app)),
         }
     }
 }
